@@ -1,0 +1,32 @@
+"""The seed notebook's network with hand-written NumPy backward passes.
+
+NumPy only: this package never imports JAX. Every class follows the book's
+contract: ``forward(inputs)`` sets ``.output``; ``backward(dvalues)`` sets
+``.dinputs`` and, for layers with parameters, ``.dweights`` / ``.dbiases`` of
+exactly the parameters' shapes.
+"""
+
+from manual.activations import Activation_ReLU, Activation_Softmax
+from manual.layers import Layer_Dense
+from manual.losses import (
+    CLIP_MAX,
+    CLIP_MIN,
+    Activation_Softmax_Loss_CategoricalCrossentropy,
+    Loss,
+    Loss_CategoricalCrossEntropy,
+    Loss_CategoricalCrossentropy,
+)
+from manual.optimizers import Optimizer_SGD
+
+__all__ = [
+    "Activation_ReLU",
+    "Activation_Softmax",
+    "Activation_Softmax_Loss_CategoricalCrossentropy",
+    "CLIP_MAX",
+    "CLIP_MIN",
+    "Layer_Dense",
+    "Loss",
+    "Loss_CategoricalCrossEntropy",
+    "Loss_CategoricalCrossentropy",
+    "Optimizer_SGD",
+]

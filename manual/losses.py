@@ -1,0 +1,167 @@
+"""Losses, and the fused softmax + categorical cross-entropy."""
+
+import numpy as np
+
+from manual._validate import as_float_batch, row_index, sparse_labels
+
+#: Predictions are clipped to ``[CLIP_MIN, CLIP_MAX]`` before the log, as in the seed.
+CLIP_MIN = 1e-7
+CLIP_MAX = 1 - 1e-7
+
+
+class Loss:
+    """Base class: ``calculate`` averages the sample losses of ``forward``."""
+
+    def calculate(self, output, y):
+        """Mean loss over the batch.
+
+        Parameters
+        ----------
+        output : ndarray, shape (batch, classes)
+            Predictions.
+        y : ndarray, shape (batch,) or (batch, classes)
+            Targets.
+
+        Returns
+        -------
+        float scalar of the predictions' dtype
+            ``mean(forward(output, y))``.
+        """
+        return np.mean(self.forward(output, y))
+
+
+class Loss_CategoricalCrossentropy(Loss):
+    """Categorical cross-entropy, ``L_i = -log(clip(y_pred[i, y_i], 1e-7, 1 - 1e-7))``.
+
+    Targets are sparse labels, shape (batch,) with integer values in
+    ``[0, classes)``, or one-hot rows, shape (batch, classes); both give
+    identical results.
+
+    Clip convention: ``clip(p)`` has derivative 1 for ``1e-7 <= p <= 1 - 1e-7``
+    (bounds included) and 0 strictly outside, where the clipped loss is flat.
+    """
+
+    def forward(self, y_pred, y_true):
+        """Sample losses.
+
+        Parameters
+        ----------
+        y_pred : ndarray, shape (batch, classes)
+            Predicted probabilities.
+        y_true : ndarray, shape (batch,) or (batch, classes)
+            Sparse or one-hot targets.
+
+        Returns
+        -------
+        ndarray, shape (batch,), the dtype of ``y_pred``
+            ``-log(clip(y_pred[i, y_i]))``.
+        """
+        y_pred = as_float_batch(y_pred, "y_pred", width_name="classes")
+        labels = sparse_labels(y_true, *y_pred.shape)
+        confidences = y_pred[row_index(len(y_pred)), labels]
+        return -np.log(np.clip(confidences, CLIP_MIN, CLIP_MAX))
+
+    def backward(self, dvalues, y_true):
+        """Gradient of ``calculate(dvalues, y_true)`` with respect to the predictions.
+
+        Parameters
+        ----------
+        dvalues : ndarray, shape (batch, classes)
+            The predictions ``y_pred`` (the seed's name).
+        y_true : ndarray, shape (batch,) or (batch, classes)
+
+        Sets
+        ----
+        dinputs : ndarray, shape (batch, classes), the dtype of ``dvalues``
+            ``-1 / (N * y_pred[i, y_i])`` at each sample's true class where
+            ``1e-7 <= y_pred[i, y_i] <= 1 - 1e-7``, 0 everywhere else. The
+            seed's ``-y_true / dvalues / N`` ignores the clip: it is wrong
+            where a prediction is clipped and divides by zero at 0.
+        """
+        dvalues = as_float_batch(dvalues, "dvalues", width_name="classes")
+        samples, classes = dvalues.shape
+        labels = sparse_labels(y_true, samples, classes)
+        rows = row_index(samples)
+        confidences = dvalues[rows, labels]
+        inside = (confidences >= CLIP_MIN) & (confidences <= CLIP_MAX)
+        self.dinputs = np.zeros_like(dvalues)
+        self.dinputs[rows, labels] = np.where(
+            inside, -1 / (samples * np.clip(confidences, CLIP_MIN, CLIP_MAX)), 0
+        )
+
+
+#: The seed's spelling; the same class object.
+Loss_CategoricalCrossEntropy = Loss_CategoricalCrossentropy
+
+
+class Activation_Softmax_Loss_CategoricalCrossentropy:
+    """Softmax followed by categorical cross-entropy, with the short gradient.
+
+    The loss is computed from the logits ``z`` as
+    ``L = mean(logsumexp(z_i) - z_i[y_i])``: this is ``-log(softmax(z)[y])``
+    without the clip, exact and finite for any finite logits. Its gradient
+    with respect to ``z`` is exactly ``(softmax(z) - onehot(y)) / N``, which
+    ``backward`` computes. (The seed computes the loss *with* the clip, whose
+    gradient is not ``(softmax - onehot) / N`` for a sample whose true-class
+    probability is below 1e-7: there the clipped loss is flat.)
+
+    Attributes
+    ----------
+    loss : Loss_CategoricalCrossentropy
+        Kept as in the seed (the book's later chapters call
+        ``loss.regularization_loss`` through it).
+    output : ndarray, shape (batch, classes)
+        The softmax probabilities, set by ``forward``.
+    """
+
+    def __init__(self):
+        self.loss = Loss_CategoricalCrossentropy()
+
+    def forward(self, inputs, y_true):
+        """Softmax and mean loss.
+
+        Parameters
+        ----------
+        inputs : ndarray, shape (batch, classes)
+            Logits ``z``.
+        y_true : ndarray, shape (batch,) or (batch, classes)
+            Sparse or one-hot targets.
+
+        Returns
+        -------
+        float scalar of the logits' dtype
+            ``mean(logsumexp(z_i) - z_i[y_i])``.
+
+        Sets
+        ----
+        output : ndarray, shape (batch, classes), softmax(z).
+        """
+        z = as_float_batch(inputs, "inputs", width_name="classes")
+        labels = sparse_labels(y_true, *z.shape)
+        shifted = z - np.max(z, axis=1, keepdims=True)
+        exp_values = np.exp(shifted)
+        sums = np.sum(exp_values, axis=1, keepdims=True)
+        self.output = exp_values / sums
+        sample_losses = np.log(sums[:, 0]) - shifted[row_index(len(z)), labels]
+        return np.mean(sample_losses)
+
+    def backward(self, dvalues, y_true):
+        """Gradient of the mean loss with respect to the logits.
+
+        Parameters
+        ----------
+        dvalues : ndarray, shape (batch, classes)
+            The softmax output ``s`` (``self.output``), as in the seed.
+        y_true : ndarray, shape (batch,) or (batch, classes)
+
+        Sets
+        ----
+        dinputs : ndarray, shape (batch, classes)
+            ``dinputs = (s - onehot(y_true)) / N``
+        """
+        dvalues = as_float_batch(dvalues, "dvalues", width_name="classes")
+        samples, classes = dvalues.shape
+        labels = sparse_labels(y_true, samples, classes)
+        self.dinputs = dvalues.copy()
+        self.dinputs[row_index(samples), labels] -= 1
+        self.dinputs /= samples

@@ -1,0 +1,41 @@
+"""JAX twins of :mod:`manual` and the machinery that compares the two.
+
+- :mod:`reference.functions`: the seed's maths as pure JAX functions.
+- :mod:`reference.compare`: VJP checks, finite differences, readable reports.
+- :mod:`reference.verify`: the random cases behind ``nnfs-ref verify``.
+
+Verification runs in float64: call :func:`enable_x64` before any array
+exists (importing this package does not change JAX's configuration).
+"""
+
+from reference.compare import (
+    ATOL,
+    RTOL,
+    GradientCheck,
+    Report,
+    central_difference,
+    check_vjp,
+    compare,
+    enable_x64,
+    format_table,
+    jit_of,
+    require_x64,
+    value_and_grad_of,
+    vjp_of,
+)
+
+__all__ = [
+    "ATOL",
+    "RTOL",
+    "GradientCheck",
+    "Report",
+    "central_difference",
+    "check_vjp",
+    "compare",
+    "enable_x64",
+    "format_table",
+    "jit_of",
+    "require_x64",
+    "value_and_grad_of",
+    "vjp_of",
+]

@@ -1,0 +1,226 @@
+"""Comparing hand-written gradients with an oracle, and reporting the result.
+
+An entry agrees when ``|actual - expected| <= atol + rtol * |expected|``
+(``numpy.testing.assert_allclose``'s rule); shapes must match exactly, with
+no broadcasting of (1, n) against (n,). NaN never agrees with anything.
+"""
+
+import dataclasses
+import functools
+
+import jax
+import numpy as np
+
+#: float64 tolerances: float64 agreement is ~1e-13, a planted 1e-6 relative error fails.
+RTOL = 1e-9
+ATOL = 1e-12
+
+
+def enable_x64():
+    """Turn on ``jax_enable_x64``; call before any JAX array exists."""
+    jax.config.update("jax_enable_x64", True)
+
+
+def require_x64():
+    """Raise unless JAX computes in float64 (else float64 tolerances are meaningless)."""
+    if not jax.config.jax_enable_x64:
+        raise RuntimeError(
+            "the reference must run in float64: call reference.enable_x64() "
+            "(jax.config.update('jax_enable_x64', True)) before creating any array"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class GradientCheck:
+    """One compared array: shapes, worst errors and where the worst entry is."""
+
+    name: str
+    shape: tuple
+    expected_shape: tuple
+    max_abs: float
+    max_rel: float
+    worst_index: tuple | None
+    ok: bool
+
+    def as_dict(self):
+        d = dataclasses.asdict(self)
+        d["shape"] = list(self.shape)
+        d["expected_shape"] = list(self.expected_shape)
+        d["worst_index"] = None if self.worst_index is None else list(self.worst_index)
+        return d
+
+
+def compare(name, actual, expected, rtol=RTOL, atol=ATOL):
+    """Compare ``actual`` with ``expected`` entry by entry.
+
+    Parameters
+    ----------
+    name : str
+        What is compared, e.g. ``"dweights"``.
+    actual, expected : array_like, any shape
+        Must have exactly the same shape.
+
+    Returns
+    -------
+    GradientCheck
+        ``max_abs = max |a - e|``; ``max_rel = max |a - e| / |e|`` (inf where
+        ``e == 0 != a``); ``worst_index`` is the entry that most exceeds (or
+        comes closest to) its allowance ``atol + rtol * |e|``.
+    """
+    a = np.asarray(actual)
+    e = np.asarray(expected)
+    if a.shape != e.shape:
+        return GradientCheck(name, a.shape, e.shape, float("nan"), float("nan"), None, False)
+    a = a.astype(np.float64)
+    e = e.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff = np.where(a == e, 0.0, np.abs(a - e))  # equal infinities agree
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        allowed = atol + rtol * np.abs(e)
+        ratio = np.where(diff == 0, 0.0, diff / allowed)
+        rel = np.where(diff == 0, 0.0, diff / np.abs(e))
+    if a.size == 0:
+        return GradientCheck(name, a.shape, e.shape, 0.0, 0.0, None, True)
+    worst = np.unravel_index(np.argmax(ratio), a.shape)
+    return GradientCheck(
+        name=name,
+        shape=a.shape,
+        expected_shape=e.shape,
+        max_abs=float(diff.max()),
+        max_rel=float(rel.max()),
+        worst_index=tuple(int(i) for i in worst),
+        ok=bool(np.all(diff <= allowed)),
+    )
+
+
+@dataclasses.dataclass
+class Report:
+    """The checks of one object (a layer, a loss, a network), printable as a table."""
+
+    title: str
+    checks: list
+
+    @property
+    def ok(self):
+        return all(c.ok for c in self.checks)
+
+    @property
+    def failures(self):
+        return [c for c in self.checks if not c.ok]
+
+    def rows(self):
+        return [dict(cls=self.title, **c.as_dict()) for c in self.checks]
+
+    def __str__(self):
+        return format_table(self.rows())
+
+
+def _shape_text(row):
+    shape, expected = tuple(row["shape"]), tuple(row["expected_shape"])
+    return str(shape) if shape == expected else f"{shape} != expected {expected}"
+
+
+def format_table(rows):
+    """Format rows of :meth:`Report.rows` as a fixed-width text table."""
+    header = ("class", "gradient", "shape", "max abs err", "max rel err", "worst index", "result")
+    lines = [
+        (
+            r["cls"],
+            r["name"],
+            _shape_text(r),
+            f"{r['max_abs']:.3e}",
+            f"{r['max_rel']:.3e}",
+            "-" if r["worst_index"] is None else str(tuple(r["worst_index"])),
+            "pass" if r["ok"] else "FAIL",
+        )
+        for r in rows
+    ]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+    out += [fmt.format(*line) for line in lines]
+    return "\n".join(out)
+
+
+@functools.lru_cache(maxsize=None)
+def vjp_of(fn):
+    """Compiled ``(params, inputs, cotangent) -> (fn(params, inputs), (dparams, dinputs))``.
+
+    ``jax.vjp`` of ``fn`` under ``jax.jit``, built once per ``fn`` (pass a
+    module-level function, not a fresh lambda, so the compiled code is reused).
+    """
+    @jax.jit
+    def evaluate(params, inputs, cotangent):
+        output, pullback = jax.vjp(fn, params, inputs)
+        return output, pullback(cotangent)
+    return evaluate
+
+
+@functools.lru_cache(maxsize=None)
+def value_and_grad_of(fn):
+    """Compiled ``jax.value_and_grad(fn)`` (first argument), built once per ``fn``."""
+    return jax.jit(jax.value_and_grad(fn))
+
+
+@functools.lru_cache(maxsize=None)
+def jit_of(fn):
+    """Compiled ``fn``, built once per ``fn`` (eager JAX compiles every op per shape)."""
+    return jax.jit(fn)
+
+
+def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, atol=ATOL):
+    """Check a manual layer's forward and backward against ``jax.vjp`` of ``fn``.
+
+    Parameters
+    ----------
+    layer : object with ``forward(inputs)`` / ``backward(dvalues)``
+        Its parameters are overwritten with copies of ``params``.
+    fn : callable ``fn(params, inputs) -> output``
+        The JAX twin of ``layer``.
+    params : dict of str -> ndarray
+        E.g. ``{"weights": (n_in, n_out), "biases": (1, n_out)}``; ``{}`` for
+        an activation.
+    inputs : ndarray, shape (batch, n_in)
+    cotangent : ndarray, shape of the output
+        The upstream gradient dL/d(output): random, never all ones.
+
+    Returns
+    -------
+    Report
+        Rows ``output``, ``dinputs`` and ``d<name>`` for every parameter.
+    """
+    require_x64()
+    for name, value in params.items():
+        setattr(layer, name, np.array(value))
+    layer.forward(inputs)
+    layer.backward(cotangent)
+    output, (dparams, dinputs) = vjp_of(fn)(params, inputs, cotangent)
+    checks = [
+        compare("output", layer.output, output, rtol, atol),
+        compare("dinputs", layer.dinputs, dinputs, rtol, atol),
+    ]
+    checks += [
+        compare("d" + name, getattr(layer, "d" + name, None), dparams[name], rtol, atol)
+        for name in params
+    ]
+    return Report(title or type(layer).__name__, checks)
+
+
+def central_difference(f, x, h=1e-6):
+    """Central finite-difference gradient of a scalar ``f`` at ``x`` (float64).
+
+    ``df/dx[k] ~= (f(x + h e_k) - f(x - h e_k)) / (2 h)``, one entry at a
+    time; error ~ h**2 |f'''| + eps |f| / h, about 1e-9 relative for
+    smooth ``f`` of order 1. Returns an array of ``x``'s shape.
+    """
+    x = np.array(x, dtype=np.float64)
+    grad = np.empty_like(x)
+    for k in np.ndindex(x.shape):
+        saved = x[k]
+        x[k] = saved + h
+        up = f(x)
+        x[k] = saved - h
+        down = f(x)
+        x[k] = saved
+        grad[k] = (up - down) / (2 * h)
+    return grad

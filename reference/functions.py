@@ -1,0 +1,104 @@
+"""The seed's maths as pure JAX functions of arrays: no classes, no state.
+
+Each function mirrors a class of :mod:`manual` and states the same kink
+conventions, so that ``jax.vjp`` / ``jax.grad`` of it is the oracle for that
+class's hand-written backward pass. Sparse integer labels only: turn one-hot
+targets into labels with ``argmax`` first.
+
+Run in float64: call :func:`reference.enable_x64` (or set
+``jax_enable_x64``) before any array exists.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from manual import CLIP_MAX, CLIP_MIN
+
+
+def dense(params, inputs):
+    """``inputs @ weights + biases``: (batch, n_in) -> (batch, n_out).
+
+    ``params`` is ``{"weights": (n_in, n_out), "biases": (1, n_out)}``.
+    """
+    return inputs @ params["weights"] + params["biases"]
+
+
+def relu(inputs):
+    """``max(0, x)``, gradient 0 at exactly 0 (``jax.nn.relu``'s convention).
+
+    Not ``jnp.maximum(0, x)``, whose gradient at a tie is 0.5.
+    """
+    return jax.nn.relu(inputs)
+
+
+def softmax(inputs):
+    """Row-wise softmax, (batch, classes) -> (batch, classes)."""
+    return jax.nn.softmax(inputs, axis=1)
+
+
+def relu_layer(params, inputs):
+    """:func:`relu` in the ``fn(params, inputs)`` form of a layer (``params`` unused)."""
+    return relu(inputs)
+
+
+def softmax_layer(params, inputs):
+    """:func:`softmax` in the ``fn(params, inputs)`` form of a layer (``params`` unused)."""
+    return softmax(inputs)
+
+
+def clip(p, lo=CLIP_MIN, hi=CLIP_MAX):
+    """``clip(p, lo, hi)`` with derivative 1 on ``[lo, hi]`` (bounds included), 0 outside.
+
+    Not ``jnp.clip``, whose derivative at a bound is 0.5.
+    """
+    return jnp.where(p < lo, lo, jnp.where(p > hi, hi, p))
+
+
+def true_class(values, labels):
+    """``values[i, labels[i]]`` for every row: (batch, classes) -> (batch,)."""
+    return jnp.take_along_axis(values, labels[:, None], axis=1)[:, 0]
+
+
+def cce_sample_losses(y_pred, labels):
+    """``-log(clip(y_pred[i, y_i]))``: (batch, classes), (batch,) -> (batch,)."""
+    return -jnp.log(clip(true_class(y_pred, labels)))
+
+
+def cce_loss(y_pred, labels):
+    """Mean categorical cross-entropy with the seed's clip, a scalar."""
+    return jnp.mean(cce_sample_losses(y_pred, labels))
+
+
+def softmax_cce_loss(logits, labels):
+    """Fused loss ``mean(logsumexp(z_i) - z_i[y_i])``, no clip, a scalar.
+
+    Equal to ``cce_loss(softmax(z), y)`` wherever nothing is clipped.
+    """
+    return jnp.mean(jax.nn.logsumexp(logits, axis=1) - true_class(logits, labels))
+
+
+def seed_softmax_cce_loss(logits, labels):
+    """The seed's fused forward: ``cce_loss(softmax(z), y)``, clip included.
+
+    Kept to document the erratum: its gradient is not ``(softmax - onehot) / N``
+    where a true-class probability is clipped.
+    """
+    return cce_loss(softmax(logits), labels)
+
+
+def network_logits(params, inputs):
+    """The seed's network up to the logits: Dense, ReLU, Dense.
+
+    ``params`` is ``{"dense1": {...}, "dense2": {...}}`` as for :func:`dense`.
+    """
+    return dense(params["dense2"], relu(dense(params["dense1"], inputs)))
+
+
+def network_loss(params, inputs, labels):
+    """The seed's network and fused loss: a scalar."""
+    return softmax_cce_loss(network_logits(params, inputs), labels)
+
+
+def sgd_update(params, grads, learning_rate):
+    """One plain SGD step on a pytree: ``p - learning_rate * g`` for every leaf."""
+    return jax.tree_util.tree_map(lambda p, g: p - learning_rate * g, params, grads)

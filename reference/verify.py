@@ -1,0 +1,212 @@
+"""``nnfs-ref verify``: every manual class against JAX autodiff on random cases.
+
+Each case draws random sizes (batch 1..64, widths 1..32, classes 2..10),
+random weights, random non-zero biases and a random upstream gradient (never
+all ones), plus the awkward points: inputs exactly 0 at the ReLU kink,
+predictions inside and on the bounds of the clip, logits up to |1e4|.
+"""
+
+import numpy as np
+
+import manual
+from reference import functions as F
+from reference.compare import (
+    ATOL, RTOL, Report, check_vjp, compare, jit_of, require_x64, value_and_grad_of,
+)
+
+#: Values of a true-class probability that land on or beyond the clip bounds.
+CLIP_POINTS = np.array([0.0, 1e-12, manual.CLIP_MIN, manual.CLIP_MAX, 1 - 1e-12, 1.0])
+
+
+def _sizes(rng):
+    return int(rng.integers(1, 65)), int(rng.integers(1, 33)), int(rng.integers(1, 33))
+
+
+def _with_zeros(rng, x, fraction=0.25):
+    """``x`` with about ``fraction`` of its entries set to exactly 0."""
+    return np.where(rng.random(x.shape) < fraction, 0.0, x)
+
+
+def _labels(rng, batch, classes):
+    return rng.integers(0, classes, size=batch)
+
+
+def _logits(rng, batch, classes):
+    scale = rng.choice([1.0, 10.0, 100.0, 1e4])
+    return rng.normal(size=(batch, classes)) * scale
+
+
+def case_dense(rng, rtol=RTOL, atol=ATOL):
+    batch, n_in, n_out = _sizes(rng)
+    params = {
+        "weights": rng.normal(size=(n_in, n_out)),
+        "biases": rng.normal(size=(1, n_out)),
+    }
+    inputs = _with_zeros(rng, rng.normal(size=(batch, n_in)))
+    cotangent = rng.normal(size=(batch, n_out))
+    return check_vjp(manual.Layer_Dense(n_in, n_out), F.dense, params, inputs, cotangent,
+                     "Layer_Dense", rtol, atol)
+
+
+def case_relu(rng, rtol=RTOL, atol=ATOL):
+    batch, width, _ = _sizes(rng)
+    inputs = _with_zeros(rng, rng.normal(size=(batch, width)))
+    cotangent = rng.normal(size=(batch, width))
+    return check_vjp(manual.Activation_ReLU(), F.relu_layer, {}, inputs, cotangent,
+                     "Activation_ReLU", rtol, atol)
+
+
+def case_softmax(rng, rtol=RTOL, atol=ATOL):
+    batch = int(rng.integers(1, 65))
+    classes = int(rng.integers(2, 11))
+    inputs = _logits(rng, batch, classes)
+    cotangent = rng.normal(size=(batch, classes))
+    return check_vjp(manual.Activation_Softmax(), F.softmax_layer, {}, inputs,
+                     cotangent, "Activation_Softmax", rtol, atol)
+
+
+def clipped_predictions(rng, batch, classes, labels, fraction=0.3):
+    """Softmax rows whose true-class entry is, for ~``fraction`` of them, a clip point."""
+    exp_values = np.exp(rng.normal(size=(batch, classes)) * 3)
+    y_pred = exp_values / exp_values.sum(axis=1, keepdims=True)
+    rows = np.flatnonzero(rng.random(batch) < fraction)
+    y_pred[rows, labels[rows]] = rng.choice(CLIP_POINTS, size=rows.size)
+    return y_pred
+
+
+def case_cce(rng, rtol=RTOL, atol=ATOL):
+    batch = int(rng.integers(1, 65))
+    classes = int(rng.integers(2, 11))
+    labels = _labels(rng, batch, classes)
+    y_pred = clipped_predictions(rng, batch, classes, labels)
+    loss = manual.Loss_CategoricalCrossentropy()
+    value = loss.calculate(y_pred, labels)
+    loss.backward(y_pred, labels)
+    expected_value, expected_grad = value_and_grad_of(F.cce_loss)(y_pred, labels)
+    return Report("Loss_CategoricalCrossentropy", [
+        compare("loss", value, expected_value, rtol, atol),
+        compare("dinputs", loss.dinputs, expected_grad, rtol, atol),
+    ])
+
+
+def case_softmax_cce(rng, rtol=RTOL, atol=ATOL):
+    batch = int(rng.integers(1, 65))
+    classes = int(rng.integers(2, 11))
+    labels = _labels(rng, batch, classes)
+    logits = _logits(rng, batch, classes)
+    fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+    value = fused.forward(logits, labels)
+    fused.backward(fused.output, labels)
+    expected_value, expected_grad = value_and_grad_of(F.softmax_cce_loss)(logits, labels)
+    return Report("Activation_Softmax_Loss_CategoricalCrossentropy", [
+        compare("output", fused.output, jit_of(F.softmax)(logits), rtol, atol),
+        compare("loss", value, expected_value, rtol, atol),
+        compare("dinputs", fused.dinputs, expected_grad, rtol, atol),
+    ])
+
+
+def manual_network(params, inputs, labels):
+    """Run the seed's network built from manual classes on ``params``; return its layers."""
+    dense1 = manual.Layer_Dense(*np.shape(params["dense1"]["weights"]))
+    dense2 = manual.Layer_Dense(*np.shape(params["dense2"]["weights"]))
+    for layer, p in ((dense1, params["dense1"]), (dense2, params["dense2"])):
+        layer.weights = np.array(p["weights"])
+        layer.biases = np.array(p["biases"])
+    relu = manual.Activation_ReLU()
+    fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+    dense1.forward(inputs)
+    relu.forward(dense1.output)
+    dense2.forward(relu.output)
+    loss = fused.forward(dense2.output, labels)
+    fused.backward(fused.output, labels)
+    dense2.backward(fused.dinputs)
+    relu.backward(dense2.dinputs)
+    dense1.backward(relu.dinputs)
+    return loss, dense1, dense2
+
+
+def random_network(rng, n_in=2, hidden=64, classes=3):
+    """Random parameters for the seed's network, biases non-zero."""
+    def layer(a, b):
+        return {"weights": rng.normal(size=(a, b)), "biases": rng.normal(size=(1, b))}
+    return {"dense1": layer(n_in, hidden), "dense2": layer(hidden, classes)}
+
+
+def case_network(rng, rtol=RTOL, atol=ATOL):
+    batch = int(rng.integers(1, 65))
+    params = random_network(rng)
+    inputs = rng.normal(size=(batch, 2))
+    labels = _labels(rng, batch, 3)
+    loss, dense1, dense2 = manual_network(params, inputs, labels)
+    expected_loss, grads = value_and_grad_of(F.network_loss)(params, inputs, labels)
+    checks = [compare("loss", loss, expected_loss, rtol, atol)]
+    for key, layer in (("dense1", dense1), ("dense2", dense2)):
+        checks += [
+            compare(f"{key}.dweights", layer.dweights, grads[key]["weights"], rtol, atol),
+            compare(f"{key}.dbiases", layer.dbiases, grads[key]["biases"], rtol, atol),
+        ]
+    return Report("Network 2-64-3", checks)
+
+
+def case_sgd(rng, rtol=RTOL, atol=ATOL):
+    _, n_in, n_out = _sizes(rng)
+    learning_rate = float(rng.uniform(1e-3, 2.0))
+    layer = manual.Layer_Dense(n_in, n_out)
+    params = {"weights": rng.normal(size=(n_in, n_out)), "biases": rng.normal(size=(1, n_out))}
+    grads = {"weights": rng.normal(size=(n_in, n_out)), "biases": rng.normal(size=(1, n_out))}
+    layer.weights, layer.biases = params["weights"].copy(), params["biases"].copy()
+    layer.dweights, layer.dbiases = grads["weights"].copy(), grads["biases"].copy()
+    manual.Optimizer_SGD(learning_rate).update_params(layer)
+    expected = jit_of(F.sgd_update)(params, grads, learning_rate)
+    return Report("Optimizer_SGD", [
+        compare("weights", layer.weights, expected["weights"], rtol, atol),
+        compare("biases", layer.biases, expected["biases"], rtol, atol),
+    ])
+
+
+CASES = (case_dense, case_relu, case_softmax, case_cce, case_softmax_cce, case_network, case_sgd)
+
+
+def _worse(a, b):
+    """The row to show: a failure before a pass, then the larger violation."""
+    def key(r):
+        return (not r["ok"], np.nan_to_num(r["max_rel"], nan=np.inf), r["max_abs"])
+    return a if key(a) >= key(b) else b
+
+
+def run(seed=0, examples=20, rtol=RTOL, atol=ATOL):
+    """Run every case ``examples`` times; return one row per (class, gradient).
+
+    Each row is the worst example for that gradient, with ``ok`` true only if
+    every example agreed, and ``failed`` the number of examples that did not.
+    """
+    require_x64()
+    if examples < 1:
+        raise ValueError(f"examples must be at least 1, got {examples}")
+    rng = np.random.default_rng(seed)
+    rows = {}
+    for _ in range(examples):
+        for case in CASES:
+            for row in case(rng, rtol, atol).rows():
+                row["failed"] = int(not row["ok"])
+                key = (row["cls"], row["name"])
+                if key in rows:
+                    failed = rows[key]["failed"] + row["failed"]
+                    rows[key] = dict(_worse(rows[key], row), failed=failed)
+                    rows[key]["ok"] = failed == 0
+                else:
+                    rows[key] = row
+    return list(rows.values())
+
+
+def verdict(rows, examples):
+    """One line saying whether every gradient agreed."""
+    bad = [r for r in rows if not r["ok"]]
+    if not bad:
+        return (f"OK: all {len(rows)} checks agree with JAX autodiff "
+                f"on {examples} random cases each.")
+    names = ", ".join(f"{r['cls']}.{r['name']}" for r in bad)
+    return f"FAIL: {len(bad)} of {len(rows)} checks disagree with JAX autodiff: {names}"
+
+
+__all__ = ["CASES", "run", "verdict", "manual_network", "random_network"]
