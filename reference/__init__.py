@@ -9,7 +9,7 @@ exists (importing this package does not change JAX's configuration).
 """
 
 from reference.compare import (
-    ATOL,
+    SCALE_TOL,
     RTOL,
     GradientCheck,
     Report,
@@ -25,7 +25,7 @@ from reference.compare import (
 )
 
 __all__ = [
-    "ATOL",
+    "SCALE_TOL",
     "RTOL",
     "GradientCheck",
     "Report",

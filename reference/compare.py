@@ -1,8 +1,18 @@
 """Comparing hand-written gradients with an oracle, and reporting the result.
 
-An entry agrees when ``|actual - expected| <= atol + rtol * |expected|``
-(``numpy.testing.assert_allclose``'s rule); shapes must match exactly, with
-no broadcasting of (1, n) against (n,). NaN never agrees with anything.
+An entry agrees when
+
+    |actual - expected| <= rtol * |expected| + scale_tol * max|expected|
+
+where the max runs over the whole expected array. The first term is
+``numpy.testing.assert_allclose``'s relative rule; the second replaces its
+fixed ``atol`` by one proportional to the array's largest entry, so that the
+check means the same whatever the scale of the problem (an entry that is the
+result of cancellation carries rounding error of the order of the array's
+largest terms, not of its own size), and a relative error of 1e-6 in a
+gradient of size 1e-6 fails just as one in a gradient of size 1 does.
+Shapes must match exactly, with no broadcasting of (1, n) against (n,).
+NaN never agrees with anything.
 """
 
 import dataclasses
@@ -13,7 +23,8 @@ import numpy as np
 
 #: float64 tolerances: float64 agreement is ~1e-13, a planted 1e-6 relative error fails.
 RTOL = 1e-9
-ATOL = 1e-12
+#: Tolerance relative to the largest |entry| of the expected array.
+SCALE_TOL = 1e-12
 
 
 def enable_x64():
@@ -50,7 +61,7 @@ class GradientCheck:
         return d
 
 
-def compare(name, actual, expected, rtol=RTOL, atol=ATOL):
+def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None):
     """Compare ``actual`` with ``expected`` entry by entry.
 
     Parameters
@@ -59,13 +70,18 @@ def compare(name, actual, expected, rtol=RTOL, atol=ATOL):
         What is compared, e.g. ``"dweights"``.
     actual, expected : array_like, any shape
         Must have exactly the same shape.
+    scale : float, optional
+        The magnitude of the terms that the compared values are computed
+        from, when it exceeds the values themselves (a saturated softmax's
+        ``dinputs`` are differences of terms of size ``|dvalues|``, so
+        float64 resolves them only to ~1e-16 of that). Default: max|expected|.
 
     Returns
     -------
     GradientCheck
         ``max_abs = max |a - e|``; ``max_rel = max |a - e| / |e|`` (inf where
         ``e == 0 != a``); ``worst_index`` is the entry that most exceeds (or
-        comes closest to) its allowance ``atol + rtol * |e|``.
+        comes closest to) its allowance ``rtol * |e| + scale_tol * max|e|``.
     """
     a = np.asarray(actual)
     e = np.asarray(expected)
@@ -73,12 +89,16 @@ def compare(name, actual, expected, rtol=RTOL, atol=ATOL):
         return GradientCheck(name, a.shape, e.shape, float("nan"), float("nan"), None, False)
     a = a.astype(np.float64)
     e = e.astype(np.float64)
+    finite = np.abs(e[np.isfinite(e)])
+    largest = finite.max() if finite.size else 0.0
+    scale = largest if scale is None else max(scale, largest)
     with np.errstate(invalid="ignore", divide="ignore"):
         diff = np.where(a == e, 0.0, np.abs(a - e))  # equal infinities agree
         diff = np.where(np.isnan(diff), np.inf, diff)
-        allowed = atol + rtol * np.abs(e)
+        # An infinite expected entry allows nothing but itself.
+        allowed = np.where(np.isfinite(e), rtol * np.abs(e) + scale_tol * scale, 0.0)
         ratio = np.where(diff == 0, 0.0, diff / allowed)
-        rel = np.where(diff == 0, 0.0, diff / np.abs(e))
+        rel = np.where(diff == 0, 0.0, np.where(np.isinf(diff), np.inf, diff / np.abs(e)))
     if a.size == 0:
         return GradientCheck(name, a.shape, e.shape, 0.0, 0.0, None, True)
     worst = np.unravel_index(np.argmax(ratio), a.shape)
@@ -168,7 +188,8 @@ def jit_of(fn):
     return jax.jit(fn)
 
 
-def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, atol=ATOL):
+def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, scale_tol=SCALE_TOL,
+              scales=None):
     """Check a manual layer's forward and backward against ``jax.vjp`` of ``fn``.
 
     Parameters
@@ -183,6 +204,8 @@ def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, atol=
     inputs : ndarray, shape (batch, n_in)
     cotangent : ndarray, shape of the output
         The upstream gradient dL/d(output): random, never all ones.
+    scales : dict of str -> float, optional
+        ``scale`` for :func:`compare`, per row name (e.g. ``{"dinputs": ...}``).
 
     Returns
     -------
@@ -195,14 +218,13 @@ def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, atol=
     layer.forward(inputs)
     layer.backward(cotangent)
     output, (dparams, dinputs) = vjp_of(fn)(params, inputs, cotangent)
-    checks = [
-        compare("output", layer.output, output, rtol, atol),
-        compare("dinputs", layer.dinputs, dinputs, rtol, atol),
-    ]
-    checks += [
-        compare("d" + name, getattr(layer, "d" + name, None), dparams[name], rtol, atol)
-        for name in params
-    ]
+    scales = scales or {}
+    actual = {"output": layer.output, "dinputs": layer.dinputs}
+    actual.update({"d" + name: getattr(layer, "d" + name, None) for name in params})
+    expected = {"output": output, "dinputs": dinputs}
+    expected.update({"d" + name: value for name, value in dparams.items()})
+    checks = [compare(name, actual[name], expected[name], rtol, scale_tol, scales.get(name))
+              for name in actual]
     return Report(title or type(layer).__name__, checks)
 
 

@@ -1,0 +1,25 @@
+"""Test configuration: float64 JAX, Hypothesis profiles.
+
+``jax_enable_x64`` is switched on here, before any test module creates an
+array. Profiles: ``fast`` (the default, for a quick local run), Hypothesis's
+built-in ``ci`` (loaded when the ``CI`` environment variable is set) and
+``thorough`` (many more examples); ``HYPOTHESIS_PROFILE=name`` picks one.
+"""
+
+import os
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "fast", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+# "ci" is Hypothesis's built-in profile (derandomized, no database, deadline=None).
+_profile = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "fast")
+settings.load_profile(_profile)

@@ -1,0 +1,86 @@
+"""The comparison machinery itself: it must fail on the errors it exists to catch."""
+
+import numpy as np
+import pytest
+
+from reference import SCALE_TOL, RTOL, Report, central_difference, compare, require_x64
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e-3, 1.0, 1e3, 1e7])
+def test_planted_relative_error_of_1e_minus_6_fails(scale):
+    expected = np.random.default_rng(0).normal(size=(5, 4)) * scale
+    actual = expected.copy()
+    actual[3, 1] *= 1 + 1e-6
+    check = compare("dweights", actual, expected)
+    assert not check.ok
+    assert check.worst_index == (3, 1)
+    assert check.max_rel == pytest.approx(1e-6, rel=1e-6)
+
+
+def test_float64_rounding_passes():
+    expected = np.random.default_rng(1).normal(size=(6, 3))
+    actual = expected * (1 + 4 * np.finfo(float).eps)
+    check = compare("dinputs", actual, expected)
+    assert check.ok and check.max_rel < 1e-14
+
+
+def test_shapes_are_never_broadcast():
+    check = compare("dbiases", np.ones(3), np.ones((1, 3)))
+    assert not check.ok
+    assert check.shape == (3,) and check.expected_shape == (1, 3)
+    assert "!= expected (1, 3)" in str(Report("Layer_Dense", [check]))
+
+
+def test_nan_and_infinities():
+    assert not compare("x", [np.nan], [np.nan]).ok
+    assert not compare("x", [np.nan], [1.0]).ok
+    assert not compare("x", [np.inf], [1.0]).ok
+    assert compare("x", [np.inf, -np.inf], [np.inf, -np.inf]).ok
+    assert not compare("x", [np.inf], [-np.inf]).ok
+
+
+def test_a_zero_entry_gets_the_array_scale_tolerance():
+    assert compare("x", [SCALE_TOL / 2, 1.0], [0.0, 1.0]).ok
+    assert not compare("x", [SCALE_TOL * 2, 1.0], [0.0, 1.0]).ok
+    assert compare("x", [SCALE_TOL * 2, 1.0], [0.0, 1.0]).max_rel == np.inf
+    assert compare("x", [0.0, 0.0], [0.0, 0.0]).ok
+    assert not compare("x", [1e-30, 0.0], [0.0, 0.0]).ok  # all-zero expected: exact
+
+
+def test_the_rule_is_scale_invariant():
+    rng = np.random.default_rng(2)
+    expected = rng.normal(size=(4, 4))
+    noisy = expected + 1e-14 * rng.normal(size=(4, 4))
+    for scale in (1e-12, 1.0, 1e12):
+        assert compare("x", noisy * scale, expected * scale).ok
+
+
+def test_an_explicit_scale_widens_only_the_absolute_term():
+    assert not compare("x", [1e-12 + 1e-17], [1e-12]).ok
+    assert compare("x", [1e-12 + 1e-17], [1e-12], scale=0.1).ok
+    assert not compare("x", [1e-12 * (1 + 1e-6)], [1e-12], scale=1e-12).ok
+
+
+def test_defaults_are_float64_tight():
+    assert RTOL <= 1e-8 and SCALE_TOL <= 1e-10
+
+
+def test_report_table_names_failures():
+    report = Report("Layer_Dense", [compare("dweights", [[1.0, 2.0]], [[1.0, 2.5]]),
+                                    compare("dbiases", [[1.0]], [[1.0]])])
+    assert not report.ok
+    assert [c.name for c in report.failures] == ["dweights"]
+    text = str(report)
+    assert "FAIL" in text and "pass" in text and "(0, 1)" in text
+
+
+def test_central_difference_of_a_known_function():
+    x = np.array([[0.3, -1.2], [2.0, 0.5]])
+    grad = central_difference(lambda v: np.sum(np.sin(v) * v), x)
+    # error bound eps*|f|/h + h**2*|f'''| ~ 1e-9 absolute for h = 1e-6 and |f| ~ 2
+    np.testing.assert_allclose(grad, np.cos(x) * x + np.sin(x), rtol=0, atol=1e-9)
+    assert grad.shape == x.shape
+
+
+def test_require_x64_passes_under_the_test_config():
+    require_x64()  # conftest enables it; the reference refuses to run in float32

@@ -1,0 +1,140 @@
+"""Loss_CategoricalCrossentropy and the fused softmax + CCE against JAX."""
+
+import numpy as np
+import pytest
+from helpers import Frozen, assert_agrees, assert_array
+from hypothesis import given, note
+from strategies import extreme, logits_cases, moderate, one_hot, prediction_cases
+
+import manual
+from reference import jit_of, value_and_grad_of
+from reference import functions as F
+
+N_CLIP = manual.CLIP_MIN, manual.CLIP_MAX
+
+
+def _cce(y_pred, y):
+    loss = manual.Loss_CategoricalCrossentropy()
+    value = loss.calculate(y_pred, y)
+    loss.backward(y_pred, y)
+    return value, loss.dinputs
+
+
+def test_seed_spelling_is_the_same_class():
+    assert manual.Loss_CategoricalCrossEntropy is manual.Loss_CategoricalCrossentropy
+
+
+@pytest.mark.parametrize("clipped", [False, True], ids=["interior", "clip-region"])
+@given(data=prediction_cases())
+def test_cce_matches_jax(clipped, data):
+    y_pred, y = data
+    if not clipped:
+        y_pred = np.clip(y_pred, 1e-6, 1 - 1e-6)
+    note(f"true-class predictions {y_pred[np.arange(len(y)), y]}")
+    frozen = Frozen(y_pred, y)
+    value, dinputs = _cce(y_pred, y)
+    expected_value, expected_grad = value_and_grad_of(F.cce_loss)(y_pred, y)
+    assert_agrees("loss", value, expected_value)
+    assert_agrees("dinputs", dinputs, expected_grad)
+    assert_array(np.asarray(value), (), np.float64)
+    assert_array(dinputs, y_pred.shape, np.float64)
+    assert_array(manual.Loss_CategoricalCrossentropy().forward(y_pred, y), y.shape, np.float64)
+    frozen.assert_unchanged()
+
+
+@given(prediction_cases())
+def test_sparse_and_one_hot_labels_agree(data):
+    y_pred, y = data
+    value, dinputs = _cce(y_pred, y)
+    value_1h, dinputs_1h = _cce(y_pred, one_hot(y, y_pred.shape[1]))
+    assert value == value_1h
+    np.testing.assert_array_equal(dinputs, dinputs_1h)
+    fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+    logits = np.log(np.clip(y_pred, 1e-300, None))
+    assert fused.forward(logits, y) == fused.forward(logits, one_hot(y, y_pred.shape[1]))
+
+
+def test_cce_clip_convention_at_and_beyond_the_bounds():
+    lo, hi = N_CLIP
+    y_pred = np.array([[lo, 1 - lo], [lo / 2, 1 - lo / 2], [0.5, 0.5], [hi, 1 - hi],
+                       [1.0, 0.0], [0.0, 1.0]])
+    y = np.zeros(6, dtype=int)
+    _, dinputs = _cce(y_pred, y)
+    n = len(y)
+    expected = np.zeros_like(y_pred)
+    expected[[0, 2, 3], 0] = [-1 / (n * lo), -1 / (n * 0.5), -1 / (n * hi)]
+    np.testing.assert_array_equal(dinputs, expected)  # bounds pass through, outside is flat
+    assert np.all(np.isfinite(dinputs))  # a prediction of 0 divides by nothing
+
+
+@given(logits_cases(scale=moderate))
+def test_fused_matches_jax_moderate(data):
+    _check_fused(*data)
+
+
+@given(logits_cases(scale=extreme))
+def test_fused_matches_jax_extreme(data):
+    _check_fused(*data)
+
+
+def _check_fused(logits, y):
+    fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+    frozen = Frozen(logits, y)
+    value = fused.forward(logits, y)
+    output = fused.output.copy()
+    fused.backward(fused.output, y)
+    np.testing.assert_array_equal(fused.output, output)  # backward leaves dvalues alone
+    expected_value, expected_grad = value_and_grad_of(F.softmax_cce_loss)(logits, y)
+    note(f"logits {logits.shape}, max |z| {np.abs(logits).max():.3g}, loss {value}")
+    assert_agrees("output", fused.output, jit_of(F.softmax)(logits))
+    assert_agrees("loss", value, expected_value)
+    assert_agrees("dinputs", fused.dinputs, expected_grad)
+    assert np.isfinite(value)
+    assert_array(fused.output, logits.shape, np.float64)
+    assert_array(fused.dinputs, logits.shape, np.float64)
+    frozen.assert_unchanged()
+
+
+@given(logits_cases(scale=moderate))
+def test_fused_gradient_is_the_chain_rule_where_nothing_is_clipped(data):
+    logits, y = data
+    fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+    fused.forward(logits, y)
+    fused.backward(fused.output, y)
+    softmax, cce = manual.Activation_Softmax(), manual.Loss_CategoricalCrossentropy()
+    softmax.forward(logits)
+    p = softmax.output[np.arange(len(y)), y]
+    note(f"true-class probabilities {p}")
+    if not np.all((p > manual.CLIP_MIN) & (p < manual.CLIP_MAX)):
+        return  # a clipped sample: the chain of the clipped loss differs (tested in errata)
+    cce.backward(softmax.output, y)
+    softmax.backward(cce.dinputs)
+    assert_agrees("dinputs", fused.dinputs, softmax.dinputs, rtol=1e-8)
+    assert_agrees("loss", fused.forward(logits, y), cce.calculate(softmax.output, y), rtol=1e-8)
+
+
+def test_seed_cell_25_example():
+    softmax_outputs = np.array([[0.7, 0.1, 0.2], [0.1, 0.5, 0.4], [0.02, 0.9, 0.08]])
+    class_targets = np.array([0, 1, 1])
+    fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+    fused.backward(softmax_outputs, class_targets)
+    printed = [[-0.1, 0.03333333, 0.06666667],
+               [0.03333333, -0.16666667, 0.13333333],
+               [0.00666667, -0.03333333, 0.02666667]]
+    assert_array(fused.dinputs, (3, 3), np.float64)
+    np.testing.assert_allclose(fused.dinputs, printed, rtol=0, atol=5e-9)  # 8 printed decimals
+
+
+def test_losses_keep_float32():
+    logits = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3]], dtype=np.float32)
+    y = np.array([0, 2])
+    fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+    value = fused.forward(logits, y)
+    fused.backward(fused.output, y)
+    assert value.dtype == np.float32
+    assert_array(fused.output, (2, 3), np.float32)
+    assert_array(fused.dinputs, (2, 3), np.float32)
+    cce = manual.Loss_CategoricalCrossentropy()
+    assert cce.calculate(fused.output, y).dtype == np.float32
+    cce.backward(fused.output, y)
+    assert_array(cce.dinputs, (2, 3), np.float32)

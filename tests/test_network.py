@@ -1,0 +1,62 @@
+"""The seed's whole network: four parameter gradients vs jax.grad and vs finite differences."""
+
+import numpy as np
+from helpers import assert_agrees, assert_array
+from hypothesis import assume, given, note
+from strategies import network_cases
+
+import manual
+from reference import central_difference, value_and_grad_of
+from reference import functions as F
+from reference.verify import manual_network
+
+KEYS = [(layer, name) for layer in ("dense1", "dense2") for name in ("weights", "biases")]
+
+
+@given(network_cases())
+def test_network_gradients_match_jax_grad(case):
+    params, X, y = case
+    loss, dense1, dense2 = manual_network(params, X, y)
+    expected_loss, grads = value_and_grad_of(F.network_loss)(params, X, y)
+    assert_agrees("loss", loss, expected_loss)
+    for (key, name), layer in zip(KEYS, (dense1, dense1, dense2, dense2)):
+        actual = getattr(layer, "d" + name)
+        assert_array(actual, params[key][name].shape, np.float64)
+        assert_agrees(f"{key}.d{name}", actual, grads[key][name])
+
+
+def _numpy_loss(params, X, y):
+    """The network's loss from manual forward passes alone (no backward, no JAX)."""
+    dense1, dense2 = manual.Layer_Dense(2, 64), manual.Layer_Dense(64, 3)
+    for layer, key in ((dense1, "dense1"), (dense2, "dense2")):
+        layer.weights, layer.biases = params[key]["weights"], params[key]["biases"]
+    relu, fused = manual.Activation_ReLU(), manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+    dense1.forward(X)
+    relu.forward(dense1.output)
+    dense2.forward(relu.output)
+    return fused.forward(dense2.output, y)
+
+
+H = 1e-6
+
+
+@given(network_cases())
+def test_network_gradients_match_central_differences(case):
+    params, X, y = case
+    pre_activation = X @ params["dense1"]["weights"] + params["dense1"]["biases"]
+    # Finite differences are meaningless across the ReLU kink: a step of H in a
+    # parameter moves a pre-activation by at most H * max(1, |X|); keep clear of it.
+    assume(np.abs(pre_activation).min() > 10 * H * max(1.0, np.abs(X).max()))
+    loss, dense1, dense2 = manual_network(params, X, y)
+    for (key, name), layer in zip(KEYS, (dense1, dense1, dense2, dense2)):
+        def loss_at(value, key=key, name=name):
+            trial = {k: dict(v) for k, v in params.items()}
+            trial[key][name] = value
+            return _numpy_loss(trial, X, y)
+        numeric = central_difference(loss_at, params[key][name], H)
+        note(f"{key}.d{name}: max |manual - fd| = "
+             f"{np.abs(getattr(layer, 'd' + name) - numeric).max():.3e}")
+        # Central differences are only good to eps*|loss|/H ~ 2e-10*|loss| (rounding)
+        # plus H**2*|f'''| (truncation): a coarser, independent oracle. JAX is the tight one.
+        assert_agrees(f"{key}.d{name}", getattr(layer, "d" + name), numeric,
+                      rtol=1e-6, scale_tol=1e-8, scale=max(1.0, abs(loss)))
