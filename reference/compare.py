@@ -52,6 +52,8 @@ class GradientCheck:
     max_rel: float
     worst_index: tuple | None
     ok: bool
+    #: max over entries of |a - e| / allowance: <= 1 passes; the margin to failure.
+    ratio: float = float("nan")
 
     def as_dict(self):
         d = dataclasses.asdict(self)
@@ -80,13 +82,15 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None):
     -------
     GradientCheck
         ``max_abs = max |a - e|``; ``max_rel = max |a - e| / |e|`` (inf where
-        ``e == 0 != a``); ``worst_index`` is the entry that most exceeds (or
-        comes closest to) its allowance ``rtol * |e| + scale_tol * max|e|``.
+        ``e == 0 != a``); ``ratio`` is the largest error divided by its
+        allowance ``rtol * |e| + scale_tol * scale`` (the check passes when it
+        is <= 1), and ``worst_index`` the entry where that happens.
     """
     a = np.asarray(actual)
     e = np.asarray(expected)
     if a.shape != e.shape:
-        return GradientCheck(name, a.shape, e.shape, float("nan"), float("nan"), None, False)
+        return GradientCheck(name, a.shape, e.shape, float("nan"), float("nan"), None, False,
+                             float("inf"))
     a = a.astype(np.float64)
     e = e.astype(np.float64)
     finite = np.abs(e[np.isfinite(e)])
@@ -100,7 +104,7 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None):
         ratio = np.where(diff == 0, 0.0, diff / allowed)
         rel = np.where(diff == 0, 0.0, np.where(np.isinf(diff), np.inf, diff / np.abs(e)))
     if a.size == 0:
-        return GradientCheck(name, a.shape, e.shape, 0.0, 0.0, None, True)
+        return GradientCheck(name, a.shape, e.shape, 0.0, 0.0, None, True, 0.0)
     worst = np.unravel_index(np.argmax(ratio), a.shape)
     return GradientCheck(
         name=name,
@@ -110,6 +114,7 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None):
         max_rel=float(rel.max()),
         worst_index=tuple(int(i) for i in worst),
         ok=bool(np.all(diff <= allowed)),
+        ratio=float(ratio.max()),
     )
 
 
@@ -142,7 +147,8 @@ def _shape_text(row):
 
 def format_table(rows):
     """Format rows of :meth:`Report.rows` as a fixed-width text table."""
-    header = ("class", "gradient", "shape", "max abs err", "max rel err", "worst index", "result")
+    header = ("class", "gradient", "shape", "max abs err", "max rel err", "err/tol",
+              "worst index", "result")
     lines = [
         (
             r["cls"],
@@ -150,6 +156,7 @@ def format_table(rows):
             _shape_text(r),
             f"{r['max_abs']:.3e}",
             f"{r['max_rel']:.3e}",
+            f"{r['ratio']:.2g}",
             "-" if r["worst_index"] is None else str(tuple(r["worst_index"])),
             "pass" if r["ok"] else "FAIL",
         )

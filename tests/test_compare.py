@@ -15,6 +15,7 @@ def test_planted_relative_error_of_1e_minus_6_fails(scale):
     assert not check.ok
     assert check.worst_index == (3, 1)
     assert check.max_rel == pytest.approx(1e-6, rel=1e-6)
+    assert check.ratio > 100  # not a near miss: two orders of magnitude over the tolerance
 
 
 def test_float64_rounding_passes():
