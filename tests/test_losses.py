@@ -139,3 +139,14 @@ def test_losses_keep_float32():
     assert cce.calculate(fused.output, y).dtype == np.float32
     cce.backward(fused.output, y)
     assert_array(cce.dinputs, (2, 3), np.float32)
+
+
+def test_reference_clip_states_the_same_convention():
+    import jax
+    import jax.numpy as jnp
+
+    for bound in N_CLIP:
+        assert jax.grad(F.clip)(bound) == 1.0  # ours: pass-through at the bounds
+        assert jax.grad(lambda p: jnp.clip(p, *N_CLIP))(bound) == 0.5  # jnp.clip: half
+    assert jax.grad(F.clip)(N_CLIP[0] / 2) == 0.0
+    assert jax.grad(F.clip)(1.0) == 0.0
