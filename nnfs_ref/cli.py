@@ -1,7 +1,8 @@
-"""``nnfs-ref``: verify the hand-written gradients against JAX.
+"""``nnfs-ref``: verify the hand-written gradients against JAX, train the seed's network.
 
-Subcommands import what they need when they run, so ``nnfs-ref --help``
-does not pay for importing JAX.
+Subcommands import what they need when they run: ``nnfs-ref --help`` and
+``nnfs-ref train`` never import JAX, and ``train`` imports matplotlib only
+for ``--plot``.
 """
 
 import argparse
@@ -17,6 +18,20 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def _int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _float(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def _nonnegative_float(text):
@@ -58,6 +73,52 @@ def cmd_verify(args):
     return 0 if all(r["ok"] for r in rows) else 1
 
 
+def cmd_train(args, parser):
+    """Train the seed's network; exit 0, 1 if it diverged or a file is bad, 2 on bad options."""
+    import numpy as np
+
+    from nnfs_ref import train
+
+    config = train.TrainConfig(
+        epochs=args.epochs, learning_rate=args.learning_rate, hidden=args.hidden,
+        samples=args.samples, classes=args.classes, print_every=args.print_every,
+        seed=args.seed, nnfs_init=not args.no_nnfs_init, quiet=args.quiet,
+    )
+    try:
+        config.validate()
+    except ValueError as exc:
+        parser.error(str(exc))
+    initial = None
+    if args.load:
+        try:
+            initial = train.load_parameters(args.load, config.hidden, config.classes)
+        except ValueError as exc:
+            print(f"nnfs-ref train: error: --load {exc}", file=sys.stderr)
+            return 1
+    if config.nnfs_init:
+        import nnfs
+
+        nnfs.init(random_seed=config.seed)
+    else:
+        np.random.seed(config.seed)
+    try:
+        result = train.train(config, initial=initial)
+    except train.Diverged as exc:
+        print(f"nnfs-ref train: error: {exc}", file=sys.stderr)
+        return 1
+    if args.save:
+        train.save_parameters(args.save, result)
+    if args.plot:
+        train.plot(result, args.plot, title=f"nnfs-ref train: {config.epochs} epochs, "
+                                            f"learning rate {config.learning_rate}")
+    if not config.quiet and config.epochs:
+        print(f"nnfs-ref train: {config.epochs} epochs, final accuracy "
+              f"{result.accuracies[-1]:.3f}, loss {result.losses[-1]:.3f}"
+              + (f"; saved {args.save}" if args.save else "")
+              + (f"; plotted {args.plot}" if args.plot else ""), file=sys.stderr)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="nnfs-ref",
@@ -80,7 +141,37 @@ def main(argv=None):
                         help="tolerance relative to the largest entry of each array "
                              "(default reference.SCALE_TOL, 1e-12)")
     verify.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
-    verify.set_defaults(run=cmd_verify)
+    verify.set_defaults(run=lambda args: cmd_verify(args))
+
+    train = sub.add_parser(
+        "train",
+        help="run the seed's training loop with the manual classes",
+        description="Train the seed's network (spiral data, Dense 2->H, ReLU, Dense H->C, "
+                    "softmax + CCE, SGD) and print 'epoch: N, acc: A, loss: L' every "
+                    "--print-every epochs, as the seed does. With the defaults the log is "
+                    "the seed's, line for line.",
+    )
+    train.add_argument("--epochs", type=_int, default=10001, help="default 10001")
+    train.add_argument("--learning-rate", type=_float, default=0.5,
+                       help="SGD learning rate (default 0.5, the seed's; the book's is 1.0)")
+    train.add_argument("--hidden", type=_int, default=64, help="hidden units (default 64)")
+    train.add_argument("--samples", type=_int, default=100,
+                       help="spiral points per class (default 100)")
+    train.add_argument("--classes", type=_int, default=3, help="spiral arms (default 3)")
+    train.add_argument("--print-every", type=_int, default=100, help="default 100")
+    train.add_argument("--seed", type=_int, default=0, help="random seed (default 0)")
+    train.add_argument("--no-nnfs-init", action="store_true",
+                       help="do not call nnfs.init() (float64, NumPy unpatched); the log then "
+                            "differs from the seed's")
+    train.add_argument("--quiet", action="store_true",
+                       help="print nothing but errors (no log, no progress bar)")
+    train.add_argument("--save", metavar="PATH.npz",
+                       help="write the trained parameters (np.savez, no pickle)")
+    train.add_argument("--load", metavar="PATH.npz",
+                       help="start from parameters written by --save")
+    train.add_argument("--plot", metavar="PATH.png",
+                       help="save loss/accuracy curves and the decision regions")
+    train.set_defaults(run=lambda args: cmd_train(args, train))
     args = parser.parse_args(argv)
     return args.run(args)
 

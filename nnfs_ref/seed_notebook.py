@@ -93,3 +93,43 @@ class Optimizer_SGD:
     def update_params(self, layer):
         layer.weights += -self.learning_rate * layer.dweights
         layer.biases += -self.learning_rate * layer.dbiases
+
+
+def train(learning_rate=0.5, epochs=10001):
+    """The seed's Cell [31], as written, printing its log; call only after ``nnfs.init()``."""
+    from nnfs.datasets import spiral_data
+
+    X, y = spiral_data(samples=100, classes=3)
+    dense1 = Layer_Dense(2, 64)
+    activation1 = Activation_ReLU()
+    dense2 = Layer_Dense(64, 3)
+    loss_activation = Activation_Softmax_Loss_CategoricalCrossentropy()
+    optimizer = Optimizer_SGD(learning_rate)
+    for epoch in range(epochs):
+        dense1.forward(X)
+        activation1.forward(dense1.output)
+        dense2.forward(activation1.output)
+        loss = loss_activation.forward(dense2.output, y)
+        predictions = np.argmax(loss_activation.output, axis=1)
+        if len(y.shape) == 2:
+            y = np.argmax(y, axis=1)
+        accuracy = np.mean(predictions == y)
+        if not epoch % 100:
+            print(f'epoch: {epoch}, ' + f'acc: {accuracy:.3f}, ' + f'loss: {loss:.3f}')
+        loss_activation.backward(loss_activation.output, y)
+        dense2.backward(loss_activation.dinputs)
+        activation1.backward(dense2.dinputs)
+        dense1.backward(activation1.dinputs)
+        optimizer.update_params(dense1)
+        optimizer.update_params(dense2)
+
+
+if __name__ == "__main__":
+    # python -m nnfs_ref.seed_notebook [learning_rate [epochs]]: the seed's run, in a
+    # process of its own (nnfs.init patches NumPy globally).
+    import sys
+
+    import nnfs
+
+    nnfs.init()
+    train(*(f(a) for f, a in zip((float, int), sys.argv[1:])))

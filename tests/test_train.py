@@ -1,0 +1,166 @@
+"""``nnfs-ref train``: the seed's log line for line, save/load, plots, divergence, bad options.
+
+Every run is a subprocess: ``nnfs.init()`` patches NumPy globally and must
+never touch the test process.
+"""
+
+import os
+import pathlib
+import pty
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+DATA = pathlib.Path(__file__).parent / "data"
+ROOT = pathlib.Path(__file__).parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def nnfs_ref(*args, check=True):
+    result = subprocess.run([sys.executable, "-m", "nnfs_ref.cli", *args], capture_output=True,
+                            text=True, env=ENV, cwd=ROOT)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def seed_log(learning_rate, epochs):
+    """What the seed's own code prints, run as written under nnfs.init()."""
+    return subprocess.run([sys.executable, "-m", "nnfs_ref.seed_notebook", str(learning_rate),
+                           str(epochs)], capture_output=True, text=True, env=ENV, cwd=ROOT,
+                          check=True).stdout
+
+
+@pytest.mark.parametrize("learning_rate", ["0.5", "1.0"])
+def test_default_run_reproduces_the_seed_log(learning_rate):
+    expected = (DATA / f"expected_log_lr{learning_rate}.txt").read_text()
+    args = [] if learning_rate == "0.5" else ["--learning-rate", learning_rate]
+    assert nnfs_ref("train", *args).stdout == expected
+    assert len(expected.splitlines()) == 101
+
+
+def test_the_bundled_logs_are_the_seed_codes_own():
+    assert seed_log(0.5, 10001) == (DATA / "expected_log_lr0.5.txt").read_text()
+
+
+@pytest.mark.parametrize("learning_rate, epochs", [(0.05, 1001), (3.0, 3001), (50.0, 601)])
+def test_any_learning_rate_matches_the_seed_code(learning_rate, epochs):
+    # lr 3.0 and 50 reach true-class probabilities below 1e-7, where the seed's clipped
+    # loss and the exact fused loss differ: the log must still be the seed's.
+    ours = nnfs_ref("train", "--learning-rate", str(learning_rate), "--epochs", str(epochs))
+    assert ours.stdout == seed_log(learning_rate, epochs)
+
+
+def test_save_then_load_continues_the_run(tmp_path):
+    path = tmp_path / "params.npz"
+    straight = nnfs_ref("train", "--epochs", "400").stdout.splitlines()
+    nnfs_ref("train", "--epochs", "200", "--save", str(path))
+    with np.load(path, allow_pickle=False) as archive:
+        shapes = {name: archive[name].shape for name in archive.files}
+        assert all(archive[name].dtype == np.float32 for name in archive.files)
+    assert shapes == {"dense1_weights": (2, 64), "dense1_biases": (1, 64),
+                      "dense2_weights": (64, 3), "dense2_biases": (1, 3)}
+    resumed = nnfs_ref("train", "--epochs", "200", "--load", str(path)).stdout.splitlines()
+    assert [line.split(", ", 1)[1] for line in resumed] == \
+           [line.split(", ", 1)[1] for line in straight[2:]]
+
+
+def _write(path, **arrays):
+    np.savez(path, **arrays)
+    return str(path)
+
+
+GOOD = {"dense1_weights": np.zeros((2, 64)), "dense1_biases": np.zeros((1, 64)),
+        "dense2_weights": np.zeros((64, 3)), "dense2_biases": np.zeros((1, 3))}
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({k: v for k, v in GOOD.items() if k != "dense2_biases"}, "lacks the array(s) dense2_biases"),
+    ({**GOOD, "dense1_weights": np.zeros((3, 64))},
+     r"dense1_weights has shape (3, 64), expected (2, 64)"),
+    ({**GOOD, "dense2_biases": np.zeros(3)}, r"dense2_biases has shape (3,), expected (1, 3)"),
+    ({**GOOD, "dense2_biases": np.array([[0, np.nan, 0]])}, "non-finite"),
+    ({**GOOD, "dense1_biases": np.array([[{"a": 1}] * 64], dtype=object)}, "cannot read"),
+])
+def test_load_rejects_bad_files(tmp_path, arrays, message):
+    result = nnfs_ref("train", "--epochs", "1", "--load", _write(tmp_path / "p.npz", **arrays),
+                      check=False)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_load_rejects_a_file_that_is_not_npz(tmp_path):
+    path = tmp_path / "p.npz"
+    path.write_text("not an archive")
+    result = nnfs_ref("train", "--load", str(path), check=False)
+    assert result.returncode == 1 and "cannot read parameters" in result.stderr
+
+
+def test_divergence_stops_with_a_clear_error():
+    result = nnfs_ref("train", "--learning-rate", "1e30", "--epochs", "5000", check=False)
+    assert result.returncode == 1
+    assert "diverged at epoch" in result.stderr and "--learning-rate" in result.stderr
+    assert "nan" not in result.stdout and len(result.stdout.splitlines()) == 1
+    assert "Warning" not in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "-1"], "--epochs must be >= 0"),
+    (["--hidden", "0"], "--hidden must be >= 1"),
+    (["--classes", "1"], "--classes must be >= 2"),
+    (["--learning-rate", "0"], "--learning-rate must be positive"),
+    (["--learning-rate", "-0.5"], "--learning-rate must be positive"),
+    (["--learning-rate", "nan"], "--learning-rate must be positive"),
+    (["--samples", "0"], "--samples must be >= 1"),
+    (["--print-every", "0"], "--print-every must be >= 1"),
+    (["--epochs", "ten"], "expected an integer"),
+])
+def test_bad_options_are_usage_errors(args, message):
+    result = nnfs_ref("train", *args, check=False)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr and message in result.stderr
+
+
+def test_options_change_the_run_and_quiet_is_quiet(tmp_path):
+    out = nnfs_ref("train", "--epochs", "7", "--print-every", "3", "--hidden", "8",
+                   "--classes", "4", "--samples", "20", "--no-nnfs-init", "--seed", "1")
+    assert [line.split(",")[0] for line in out.stdout.splitlines()] == \
+           ["epoch: 0", "epoch: 3", "epoch: 6"]
+    quiet = nnfs_ref("train", "--epochs", "300", "--quiet")
+    assert quiet.stdout == "" and quiet.stderr == ""
+
+
+def test_plot_and_imports(tmp_path):
+    code = (
+        "import sys\nfrom nnfs_ref import cli\n"
+        "assert cli.main(['train', '--epochs', '50', '--quiet']) == 0\n"
+        "assert 'jax' not in sys.modules, 'train imported jax'\n"
+        "assert 'matplotlib' not in sys.modules, 'train imported matplotlib without --plot'\n"
+        f"assert cli.main(['train', '--epochs', '50', '--quiet', '--plot', {str(tmp_path / 'p.png')!r}]) == 0\n"
+        "assert 'jax' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=ENV, cwd=ROOT, check=True)
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_progress_bar_goes_to_a_terminal_stderr_never_to_stdout():
+    master, slave = pty.openpty()
+    result = subprocess.run([sys.executable, "-m", "nnfs_ref.cli", "train", "--epochs", "3001"],
+                            stdout=subprocess.PIPE, stderr=slave, text=True, env=ENV, cwd=ROOT)
+    os.close(slave)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    os.close(master)
+    assert result.returncode == 0
+    assert result.stdout == seed_log(0.5, 3001)
+    assert b"epoch/s" in terminal or b"it/s" in terminal or b"%|" in terminal
