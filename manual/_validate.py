@@ -10,6 +10,9 @@ import functools
 
 import numpy as np
 
+#: dtype kinds accepted as real numbers: float, signed and unsigned integer.
+REAL_KINDS = "fiu"
+
 
 def as_batch(x, name, width=None, width_name="width"):
     """Return ``x`` as a 2-D numeric array of shape (batch, width), uncopied.
@@ -19,7 +22,7 @@ def as_batch(x, name, width=None, width_name="width"):
     raises ``TypeError``.
     """
     arr = np.asarray(x)
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+    if arr.dtype.kind not in REAL_KINDS:
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if arr.ndim != 2:
         raise ValueError(
@@ -39,7 +42,7 @@ def as_batch(x, name, width=None, width_name="width"):
 def as_float_batch(x, name, width=None, width_name="width"):
     """Like :func:`as_batch`, but integers become float64 (floats are not copied)."""
     arr = as_batch(x, name, width, width_name)
-    if not np.issubdtype(arr.dtype, np.floating):
+    if arr.dtype.kind != "f":
         arr = arr.astype(np.float64)
     return arr
 
@@ -47,7 +50,7 @@ def as_float_batch(x, name, width=None, width_name="width"):
 def same_shape(dvalues, expected_shape, name="dvalues", of="the forward output"):
     """Check that an upstream gradient has exactly the shape of what it differentiates."""
     arr = np.asarray(dvalues)
-    if not np.issubdtype(arr.dtype, np.floating) and not np.issubdtype(arr.dtype, np.integer):
+    if arr.dtype.kind not in REAL_KINDS:
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if arr.shape != tuple(expected_shape):
         raise ValueError(
@@ -66,7 +69,7 @@ def sparse_labels(y_true, n_samples, n_classes):
     """
     y = np.asarray(y_true)
     if y.ndim == 1:
-        if not np.issubdtype(y.dtype, np.integer):
+        if y.dtype.kind not in "iu":
             raise TypeError(
                 f"sparse labels y_true must have an integer dtype, got dtype {y.dtype}"
             )
@@ -75,7 +78,8 @@ def sparse_labels(y_true, n_samples, n_classes):
                 f"y_true must hold one label per sample: expected {n_samples} labels, "
                 f"got {y.shape[0]}"
             )
-        lo, hi = y.min(), y.max()
+        lo = y.min() if y.dtype.kind == "i" else 0  # unsigned labels cannot be negative
+        hi = y.max()
         if lo < 0 or hi >= n_classes:
             bad = lo if lo < 0 else hi
             raise ValueError(
@@ -84,8 +88,7 @@ def sparse_labels(y_true, n_samples, n_classes):
             )
         return y
     if y.ndim == 2:
-        if not (np.issubdtype(y.dtype, np.floating) or np.issubdtype(y.dtype, np.integer)
-                or y.dtype == np.bool_):
+        if y.dtype.kind not in REAL_KINDS + "b":
             raise TypeError(f"one-hot labels y_true must be numeric, got dtype {y.dtype}")
         if y.shape != (n_samples, n_classes):
             raise ValueError(

@@ -39,11 +39,13 @@ class Activation_ReLU:
         ----
         dinputs : ndarray, shape (batch, n)
             ``dinputs = dvalues * (inputs > 0)``: dvalues where the input is
-            positive, 0 where it is <= 0 (so 0 at the kink).
+            positive, 0 where it is <= 0 (so 0 at the kink). (A multiply by
+            the mask: several times faster than ``np.where`` or the seed's
+            copy-and-assign; a negative dvalue gives -0.0, which equals 0.)
         """
         require_forward(self)
         dvalues = same_shape(dvalues, self.inputs.shape)
-        self.dinputs = np.where(self.inputs > 0, dvalues, 0)
+        self.dinputs = dvalues * (self.inputs > 0)
 
 
 class Activation_Softmax:
@@ -67,8 +69,8 @@ class Activation_Softmax:
             Probabilities; each row sums to 1.
         """
         self.inputs = as_float_batch(inputs, "inputs")
-        exp_values = np.exp(self.inputs - np.max(self.inputs, axis=1, keepdims=True))
-        self.output = exp_values / np.sum(exp_values, axis=1, keepdims=True)
+        exp_values = np.exp(self.inputs - self.inputs.max(axis=1, keepdims=True))
+        self.output = exp_values / exp_values.sum(axis=1, keepdims=True)
 
     def backward(self, dvalues):
         """Backward pass (the seed has none).
@@ -90,4 +92,4 @@ class Activation_Softmax:
         require_forward(self, "output")
         dvalues = same_shape(dvalues, self.output.shape)
         s = self.output
-        self.dinputs = s * (dvalues - np.sum(dvalues * s, axis=1, keepdims=True))
+        self.dinputs = s * (dvalues - (dvalues * s).sum(axis=1, keepdims=True))

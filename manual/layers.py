@@ -75,5 +75,5 @@ class Layer_Dense:
         require_forward(self)
         dvalues = same_shape(dvalues, self.output.shape)
         self.dweights = np.dot(self.inputs.T, dvalues)
-        self.dbiases = np.sum(dvalues, axis=0, keepdims=True)
+        self.dbiases = dvalues.sum(axis=0, keepdims=True)
         self.dinputs = np.dot(dvalues, self.weights.T)

@@ -138,12 +138,12 @@ class Activation_Softmax_Loss_CategoricalCrossentropy:
         """
         z = as_float_batch(inputs, "inputs", width_name="classes")
         labels = sparse_labels(y_true, *z.shape)
-        shifted = z - np.max(z, axis=1, keepdims=True)
+        shifted = z - z.max(axis=1, keepdims=True)
         exp_values = np.exp(shifted)
-        sums = np.sum(exp_values, axis=1, keepdims=True)
+        sums = exp_values.sum(axis=1, keepdims=True)
         self.output = exp_values / sums
         sample_losses = np.log(sums[:, 0]) - shifted[row_index(len(z)), labels]
-        return np.mean(sample_losses)
+        return sample_losses.mean()
 
     def backward(self, dvalues, y_true):
         """Gradient of the mean loss with respect to the logits.
