@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from manual._validate import as_float_batch, require_forward, same_shape
+from manual._validate import as_float_batch, require_forward, row_max, same_shape
 
 
 class Activation_ReLU:
@@ -69,7 +69,7 @@ class Activation_Softmax:
             Probabilities; each row sums to 1.
         """
         self.inputs = as_float_batch(inputs, "inputs")
-        exp_values = np.exp(self.inputs - self.inputs.max(axis=1, keepdims=True))
+        exp_values = np.exp(self.inputs - row_max(self.inputs))
         self.output = exp_values / exp_values.sum(axis=1, keepdims=True)
 
     def backward(self, dvalues):

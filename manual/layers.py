@@ -52,7 +52,8 @@ class Layer_Dense:
             ``inputs @ weights + biases``.
         """
         self.inputs = as_batch(inputs, "inputs", self.weights.shape[0], "n_inputs")
-        self.output = np.dot(self.inputs, self.weights) + self.biases
+        self.output = np.dot(self.inputs, self.weights)
+        self.output += self.biases  # in place: no second (batch, n_out) array
 
     def backward(self, dvalues):
         """Backward pass.

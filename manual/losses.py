@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from manual._validate import as_float_batch, row_index, sparse_labels
+from manual._validate import as_float_batch, row_index, row_max, sparse_labels
 
 #: Predictions are clipped to ``[CLIP_MIN, CLIP_MAX]`` before the log, as in the seed.
 CLIP_MIN = 1e-7
@@ -138,7 +138,7 @@ class Activation_Softmax_Loss_CategoricalCrossentropy:
         """
         z = as_float_batch(inputs, "inputs", width_name="classes")
         labels = sparse_labels(y_true, *z.shape)
-        shifted = z - z.max(axis=1, keepdims=True)
+        shifted = z - row_max(z)
         exp_values = np.exp(shifted)
         sums = exp_values.sum(axis=1, keepdims=True)
         self.output = exp_values / sums

@@ -1,4 +1,4 @@
-"""``nnfs-ref``: verify the hand-written gradients against JAX, train the seed's network.
+"""``nnfs-ref``: verify the gradients against JAX, train the seed's network, time the loop.
 
 Subcommands import what they need when they run: ``nnfs-ref --help`` and
 ``nnfs-ref train`` never import JAX, and ``train`` imports matplotlib only
@@ -32,6 +32,13 @@ def _float(text):
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _positive_float(text):
+    value = _float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
 
 
 def _nonnegative_float(text):
@@ -119,6 +126,16 @@ def cmd_train(args, parser):
     return 0
 
 
+def cmd_bench(args):
+    """Time the epoch loop of every implementation; print the table."""
+    from bench import run
+
+    run.main(quick=args.quick, json_path=args.json, plot_path=args.plot,
+             samples=args.samples or run.SAMPLES, hidden=args.hidden or run.HIDDEN,
+             repeats=args.repeats, target_seconds=args.target_seconds)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="nnfs-ref",
@@ -141,7 +158,7 @@ def main(argv=None):
                         help="tolerance relative to the largest entry of each array "
                              "(default reference.SCALE_TOL, 1e-12)")
     verify.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
-    verify.set_defaults(run=lambda args: cmd_verify(args))
+    verify.set_defaults(run=cmd_verify)
 
     train = sub.add_parser(
         "train",
@@ -172,6 +189,29 @@ def main(argv=None):
     train.add_argument("--plot", metavar="PATH.png",
                        help="save loss/accuracy curves and the decision regions")
     train.set_defaults(run=lambda args: cmd_train(args, train))
+
+    bench = sub.add_parser(
+        "bench",
+        help="time one training epoch: the seed's code, manual/ and compiled JAX",
+        description="Measure one training epoch (forward, loss, accuracy, backward, SGD "
+                    "update) of the seed's code under nnfs.init(), the manual classes "
+                    "(float32, float64) and the JAX reference (a jit-compiled fori_loop, and "
+                    "a jit-compiled step called from Python), at the book's size and across "
+                    "batch sizes and hidden widths. Each implementation runs in its own "
+                    "process; they take turns, so ratios within one run are meaningful.",
+    )
+    bench.add_argument("--quick", action="store_true",
+                       help="fewer implementations in the sweep, shorter blocks (< 2 min)")
+    bench.add_argument("--samples", type=_positive_int, nargs="+", metavar="N",
+                       help="batch sizes to sweep (default 300 3000 30000)")
+    bench.add_argument("--hidden", type=_positive_int, nargs="+", metavar="H",
+                       help="hidden widths to sweep (default 64 512)")
+    bench.add_argument("--repeats", type=_positive_int, help="timed blocks per measurement")
+    bench.add_argument("--target-seconds", type=_positive_float, metavar="S",
+                       help="length of one timed block")
+    bench.add_argument("--json", metavar="PATH", help="write one record per measurement")
+    bench.add_argument("--plot", metavar="PATH.png", help="draw the scaling chart")
+    bench.set_defaults(run=cmd_bench)
     args = parser.parse_args(argv)
     return args.run(args)
 

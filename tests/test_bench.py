@@ -1,0 +1,62 @@
+"""The benchmark code runs, on a tiny size. No timing assertions: benchmarks are not tests."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bench import run
+
+KEYS = {"impl", "samples", "hidden", "dtype", "epochs", "us_per_epoch", "us_min", "us_max",
+        "compile_s", "peak_rss_mib", "vs_seed", "vs_jax"}
+
+
+def test_every_implementation_runs_and_reports(tmp_path):
+    impls = [("seed", "float32"), ("manual", "float32"), ("manual", "float64"),
+             ("jax", "float32"), ("jax", "float64"), ("jax-step", "float32")]
+    records = run.measure([((30, 8), impls)], repeats=2, target_seconds=0.002)
+    assert [(r["impl"], r["dtype"]) for r in records] == impls
+    for r in records:
+        assert KEYS <= set(r)
+        assert (r["samples"], r["hidden"], r["repeats"]) == (30, 8, 2)
+        assert 0 < r["us_min"] <= r["us_per_epoch"] <= r["us_max"]
+        assert r["epochs"] >= 1 and r["peak_rss_mib"] > 0
+        assert (r["compile_s"] is None) == (r["impl"] in ("seed", "manual"))
+    seed = records[0]
+    assert seed["vs_seed"] == 1.0
+    assert records[3]["vs_jax"] == 1.0 and records[4]["vs_jax"] == 1.0
+    table = run.format_table(records)
+    assert "jax-step" in table and "speed-up vs seed" in table
+    path = tmp_path / "chart.png"
+    run.plot(records + [dict(r, samples=60) for r in records], path)
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_quick_sweep_on_a_tiny_size(tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "nnfs_ref.cli", "bench", "--quick", "--samples", "30", "60",
+         "--hidden", "4", "--repeats", "2", "--target-seconds", "0.002", "--json", str(out)],
+        capture_output=True, text=True, check=True)
+    records = json.loads(out.read_text())
+    assert {(r["impl"], r["samples"]) for r in records} == {
+        (impl, n) for impl in ("seed", "manual", "jax") for n in (30, 60)}
+    assert "us/epoch" in result.stdout
+
+
+def test_plan_covers_the_book_size_and_the_sweep():
+    groups = dict(run.plan())
+    assert set(groups) == {(n, h) for n in (300, 3000, 30000) for h in (64, 512)}
+    assert ("jax-step", "float32") in groups[(300, 64)]
+    assert ("manual", "float64") in groups[(300, 64)]
+
+
+@pytest.mark.parametrize("argv", [["bench", "--samples", "0"], ["bench", "--repeats", "-1"],
+                                  ["bench", "--target-seconds", "0"]])
+def test_bad_bench_options(argv, capsys):
+    from nnfs_ref import cli
+
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
