@@ -17,9 +17,9 @@ REAL_KINDS = "fiu"
 def as_batch(x, name, width=None, width_name="width"):
     """Return ``x`` as a 2-D numeric array of shape (batch, width), uncopied.
 
-    Integer and boolean arrays are accepted as they are (NumPy promotes them
-    in the arithmetic that follows); anything else that is not a real number
-    raises ``TypeError``.
+    Float and integer arrays are accepted as they are (NumPy promotes integers
+    in the arithmetic that follows); anything else (booleans, complex numbers,
+    strings, objects) raises ``TypeError``.
     """
     arr = np.asarray(x)
     if arr.dtype.kind not in REAL_KINDS:

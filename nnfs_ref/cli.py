@@ -7,17 +7,8 @@ for ``--plot``.
 
 import argparse
 import json
+import os
 import sys
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _int(text):
@@ -34,6 +25,13 @@ def _float(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def _positive_int(text):
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def _positive_float(text):
     value = _float(text)
     if not value > 0:
@@ -42,10 +40,7 @@ def _positive_float(text):
 
 
 def _nonnegative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _float(text)
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
     return value
@@ -95,6 +90,10 @@ def cmd_train(args, parser):
         config.validate()
     except ValueError as exc:
         parser.error(str(exc))
+    for option, path in (("--save", args.save), ("--plot", args.plot)):
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder and not os.path.isdir(folder):
+            parser.error(f"{option} {path}: the folder {folder} does not exist")
     initial = None
     if args.load:
         try:

@@ -117,6 +117,8 @@ def test_divergence_stops_with_a_clear_error():
     (["--samples", "0"], "--samples must be >= 1"),
     (["--print-every", "0"], "--print-every must be >= 1"),
     (["--epochs", "ten"], "expected an integer"),
+    (["--save", "/no/such/folder/p.npz"], "the folder /no/such/folder does not exist"),
+    (["--plot", "/no/such/folder/p.png"], "the folder /no/such/folder does not exist"),
 ])
 def test_bad_options_are_usage_errors(args, message):
     result = nnfs_ref("train", *args, check=False)
