@@ -3,14 +3,22 @@
 - :mod:`reference.functions`: the seed's maths as pure JAX functions.
 - :mod:`reference.compare`: VJP checks, finite differences, readable reports.
 - :mod:`reference.verify`: the random cases behind ``nnfs-ref verify``.
+- :mod:`reference.check`: ``check_layer`` / ``check_loss`` for users' own classes.
 
 Verification runs in float64: call :func:`enable_x64` before any array
 exists (importing this package does not change JAX's configuration).
 """
 
+from reference.check import (
+    CheckReport,
+    assert_layer_gradients,
+    assert_loss_gradients,
+    check_layer,
+    check_loss,
+)
 from reference.compare import (
-    SCALE_TOL,
     RTOL,
+    SCALE_TOL,
     GradientCheck,
     Report,
     central_difference,
@@ -25,6 +33,11 @@ from reference.compare import (
 )
 
 __all__ = [
+    "CheckReport",
+    "assert_layer_gradients",
+    "assert_loss_gradients",
+    "check_layer",
+    "check_loss",
     "SCALE_TOL",
     "RTOL",
     "GradientCheck",

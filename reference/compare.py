@@ -1,5 +1,8 @@
 """Comparing hand-written gradients with an oracle, and reporting the result.
 
+JAX is imported only by the functions that use it, so that finite-difference
+checks (:mod:`reference.check`) work without it.
+
 An entry agrees when
 
     |actual - expected| <= rtol * |expected| + scale_tol * max|expected|
@@ -18,7 +21,6 @@ NaN never agrees with anything.
 import dataclasses
 import functools
 
-import jax
 import numpy as np
 
 #: float64 tolerances: float64 agreement is ~1e-13, a planted 1e-6 relative error fails.
@@ -29,11 +31,15 @@ SCALE_TOL = 1e-12
 
 def enable_x64():
     """Turn on ``jax_enable_x64``; call before any JAX array exists."""
+    import jax
+
     jax.config.update("jax_enable_x64", True)
 
 
 def require_x64():
     """Raise unless JAX computes in float64 (else float64 tolerances are meaningless)."""
+    import jax
+
     if not jax.config.jax_enable_x64:
         raise RuntimeError(
             "the reference must run in float64: call reference.enable_x64() "
@@ -63,7 +69,7 @@ class GradientCheck:
         return d
 
 
-def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None):
+def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None, atol=0.0):
     """Compare ``actual`` with ``expected`` entry by entry.
 
     Parameters
@@ -77,13 +83,16 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None):
         from, when it exceeds the values themselves (a saturated softmax's
         ``dinputs`` are differences of terms of size ``|dvalues|``, so
         float64 resolves them only to ~1e-16 of that). Default: max|expected|.
+    atol : float or ndarray of ``expected``'s shape, default 0
+        An absolute allowance added to each entry's (the noise of a finite
+        difference, which depends on its step).
 
     Returns
     -------
     GradientCheck
         ``max_abs = max |a - e|``; ``max_rel = max |a - e| / |e|`` (inf where
         ``e == 0 != a``); ``ratio`` is the largest error divided by its
-        allowance ``rtol * |e| + scale_tol * scale`` (the check passes when it
+        allowance ``rtol * |e| + scale_tol * scale + atol`` (the check passes when it
         is <= 1), and ``worst_index`` the entry where that happens.
     """
     a = np.asarray(actual)
@@ -100,7 +109,7 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None):
         diff = np.where(a == e, 0.0, np.abs(a - e))  # equal infinities agree
         diff = np.where(np.isnan(diff), np.inf, diff)
         # An infinite expected entry allows nothing but itself.
-        allowed = np.where(np.isfinite(e), rtol * np.abs(e) + scale_tol * scale, 0.0)
+        allowed = np.where(np.isfinite(e), rtol * np.abs(e) + scale_tol * scale + atol, 0.0)
         ratio = np.where(diff == 0, 0.0, diff / allowed)
         rel = np.where(diff == 0, 0.0, np.where(np.isinf(diff), np.inf, diff / np.abs(e)))
     if a.size == 0:
@@ -176,6 +185,8 @@ def vjp_of(fn):
     ``jax.vjp`` of ``fn`` under ``jax.jit``, built once per ``fn`` (pass a
     module-level function, not a fresh lambda, so the compiled code is reused).
     """
+    import jax
+
     @jax.jit
     def evaluate(params, inputs, cotangent):
         output, pullback = jax.vjp(fn, params, inputs)
@@ -186,12 +197,16 @@ def vjp_of(fn):
 @functools.lru_cache(maxsize=None)
 def value_and_grad_of(fn):
     """Compiled ``jax.value_and_grad(fn)`` (first argument), built once per ``fn``."""
+    import jax
+
     return jax.jit(jax.value_and_grad(fn))
 
 
 @functools.lru_cache(maxsize=None)
 def jit_of(fn):
     """Compiled ``fn``, built once per ``fn`` (eager JAX compiles every op per shape)."""
+    import jax
+
     return jax.jit(fn)
 
 
@@ -211,20 +226,25 @@ def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, scale
     inputs : ndarray, shape (batch, n_in)
     cotangent : ndarray, shape of the output
         The upstream gradient dL/d(output): random, never all ones.
+        Both ``inputs`` and ``cotangent`` must come back unchanged (rows
+        ``inputs unchanged``, ``dvalues unchanged``); JAX is given copies.
     scales : dict of str -> float, optional
         ``scale`` for :func:`compare`, per row name (e.g. ``{"dinputs": ...}``).
 
     Returns
     -------
     Report
-        Rows ``output``, ``dinputs`` and ``d<name>`` for every parameter.
+        Rows ``output``, ``dinputs``, ``d<name>`` for every parameter, and
+        the two ``unchanged`` rows.
     """
     require_x64()
     for name, value in params.items():
         setattr(layer, name, np.array(value))
+    given = {"inputs": np.array(inputs), "dvalues": np.array(cotangent)}
     layer.forward(inputs)
     layer.backward(cotangent)
-    output, (dparams, dinputs) = vjp_of(fn)(params, inputs, cotangent)
+    untouched = unchanged_checks(given, {"inputs": inputs, "dvalues": cotangent})
+    output, (dparams, dinputs) = vjp_of(fn)(params, given["inputs"], given["dvalues"])
     scales = scales or {}
     actual = {"output": layer.output, "dinputs": layer.dinputs}
     actual.update({"d" + name: getattr(layer, "d" + name, None) for name in params})
@@ -232,24 +252,49 @@ def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, scale
     expected.update({"d" + name: value for name, value in dparams.items()})
     checks = [compare(name, actual[name], expected[name], rtol, scale_tol, scales.get(name))
               for name in actual]
-    return Report(title or type(layer).__name__, checks)
+    return Report(title or type(layer).__name__, checks + untouched)
 
 
-def central_difference(f, x, h=1e-6):
+def unchanged_checks(before, after):
+    """Rows ``<name> unchanged``: a method must not write into the arrays it was given.
+
+    ``before`` holds copies taken before the call, ``after`` the arrays themselves.
+    """
+    return [compare(f"{name} unchanged", after[name], before[name], 0.0, 0.0)
+            for name in before]
+
+
+def central_difference(f, x, h=1e-6, points=2):
     """Central finite-difference gradient of a scalar ``f`` at ``x`` (float64).
 
-    ``df/dx[k] ~= (f(x + h e_k) - f(x - h e_k)) / (2 h)``, one entry at a
-    time; error ~ h**2 |f'''| + eps |f| / h, about 1e-9 relative for
-    smooth ``f`` of order 1. Returns an array of ``x``'s shape.
+    ``h`` is a number or an array of per-entry steps; one entry moves at a time.
+
+    - ``points=2``: ``(f(x + h) - f(x - h)) / 2h``, truncation error ~ ``h**2``.
+    - ``points=4``: ``(8 (f(x + h) - f(x - h)) - (f(x + 2h) - f(x - 2h))) / 12h``,
+      truncation error ~ ``h**4``, so a larger step (less rounding noise) serves.
+
+    Rounding adds ~ ``eps |f| / h``: about 1e-9 relative for a smooth ``f`` of
+    order 1 with ``points=2, h=1e-6``. Across a kink (ReLU at 0, a clip bound)
+    any finite difference is meaningless. Returns an array of ``x``'s shape.
     """
+    if points not in (2, 4):
+        raise ValueError(f"points must be 2 or 4, got {points}")
     x = np.array(x, dtype=np.float64)
+    steps = np.broadcast_to(np.asarray(h, dtype=np.float64), x.shape)
     grad = np.empty_like(x)
-    for k in np.ndindex(x.shape):
+
+    def at(k, offset):
         saved = x[k]
-        x[k] = saved + h
-        up = f(x)
-        x[k] = saved - h
-        down = f(x)
+        x[k] = saved + offset
+        value = f(x)
         x[k] = saved
-        grad[k] = (up - down) / (2 * h)
+        return value
+
+    for k in np.ndindex(x.shape):
+        step = steps[k]
+        near = at(k, step) - at(k, -step)
+        if points == 2:
+            grad[k] = near / (2 * step)
+        else:
+            grad[k] = (8 * near - (at(k, 2 * step) - at(k, -2 * step))) / (12 * step)
     return grad

@@ -11,7 +11,8 @@ import numpy as np
 import manual
 from reference import functions as F
 from reference.compare import (
-    SCALE_TOL, RTOL, Report, check_vjp, compare, jit_of, require_x64, value_and_grad_of,
+    RTOL, SCALE_TOL, Report, check_vjp, compare, jit_of, require_x64, unchanged_checks,
+    value_and_grad_of,
 )
 
 #: Values of a true-class probability that land on or beyond the clip bounds.
@@ -102,13 +103,14 @@ def case_cce(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     labels = _labels(rng, batch, classes)
     y_pred = clipped_predictions(rng, batch, classes, labels)
     loss = manual.Loss_CategoricalCrossentropy()
+    given = {"y_pred": y_pred.copy(), "labels": labels.copy()}
     value = loss.calculate(y_pred, labels)
     loss.backward(y_pred, labels)
-    expected_value, expected_grad = value_and_grad_of(F.cce_loss)(y_pred, labels)
+    expected_value, expected_grad = value_and_grad_of(F.cce_loss)(given["y_pred"], labels)
     return Report("Loss_CategoricalCrossentropy", [
         compare("loss", value, expected_value, rtol, scale_tol),
         compare("dinputs", loss.dinputs, expected_grad, rtol, scale_tol),
-    ])
+    ] + unchanged_checks(given, {"y_pred": y_pred, "labels": labels}))
 
 
 def case_softmax_cce(rng, rtol=RTOL, scale_tol=SCALE_TOL):
@@ -117,14 +119,19 @@ def case_softmax_cce(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     labels = _labels(rng, batch, classes)
     logits = _logits(rng, batch, classes)
     fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+    given = {"inputs": logits.copy(), "labels": labels.copy()}
     value = fused.forward(logits, labels)
+    given["dvalues"] = fused.output.copy()
     fused.backward(fused.output, labels)
-    expected_value, expected_grad = value_and_grad_of(F.softmax_cce_loss)(logits, labels)
+    untouched = unchanged_checks(given, {"inputs": logits, "labels": labels,
+                                         "dvalues": fused.output})
+    expected_value, expected_grad = value_and_grad_of(F.softmax_cce_loss)(given["inputs"],
+                                                                          labels)
     return Report("Activation_Softmax_Loss_CategoricalCrossentropy", [
         compare("output", fused.output, jit_of(F.softmax)(logits), rtol, scale_tol),
         compare("loss", value, expected_value, rtol, scale_tol, logits_scale(logits)),
         compare("dinputs", fused.dinputs, expected_grad, rtol, scale_tol),
-    ])
+    ] + untouched)
 
 
 def manual_network(params, inputs, labels):
@@ -188,6 +195,22 @@ def case_sgd(rng, rtol=RTOL, scale_tol=SCALE_TOL):
 
 
 CASES = (case_dense, case_relu, case_softmax, case_cce, case_softmax_cce, case_network, case_sgd)
+#: The class each case checks, to name it when the case itself fails.
+TITLES = {case_dense: "Layer_Dense", case_relu: "Activation_ReLU",
+          case_softmax: "Activation_Softmax", case_cce: "Loss_CategoricalCrossentropy",
+          case_softmax_cce: "Activation_Softmax_Loss_CategoricalCrossentropy",
+          case_network: "Network 2-64-3", case_sgd: "Optimizer_SGD"}
+
+
+def run_case(case, rng, rtol=RTOL, scale_tol=SCALE_TOL):
+    """The rows of one case; a case that raises is one failing ``error`` row naming the error."""
+    try:
+        return case(rng, rtol, scale_tol).rows()
+    except Exception as exc:  # a broken backward pass may raise anything: report it
+        return [{"cls": TITLES[case], "name": f"error: {type(exc).__name__}: {exc}"[:120],
+                 "shape": [], "expected_shape": [], "max_abs": float("nan"),
+                 "max_rel": float("nan"), "worst_index": None, "ok": False,
+                 "ratio": float("inf")}]
 
 
 def _worse(a, b):
@@ -210,7 +233,7 @@ def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL):
     rows = {}
     for _ in range(examples):
         for case in CASES:
-            for row in case(rng, rtol, scale_tol).rows():
+            for row in run_case(case, rng, rtol, scale_tol):
                 row["failed"] = int(not row["ok"])
                 key = (row["cls"], row["name"])
                 if key in rows:
@@ -232,4 +255,4 @@ def verdict(rows, examples):
     return f"FAIL: {len(bad)} of {len(rows)} checks disagree with JAX autodiff: {names}"
 
 
-__all__ = ["CASES", "run", "verdict", "manual_network", "random_network"]
+__all__ = ["CASES", "run", "run_case", "verdict", "manual_network", "random_network"]
