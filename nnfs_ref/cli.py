@@ -1,4 +1,4 @@
-"""``nnfs-ref``: verify the gradients against JAX, train the seed's network, time the loop.
+"""``nnfs-ref``: verify gradients against JAX, train the seed's network, time it, mutate it.
 
 Subcommands import what they need when they run: ``nnfs-ref --help`` and
 ``nnfs-ref train`` never import JAX, and ``train`` imports matplotlib only
@@ -183,6 +183,33 @@ def cmd_bench(args):
     return 0
 
 
+def cmd_mutants(args):
+    """Plant each catalogued bug; exit 0 if the tests and verify catch every one, 1 if not."""
+    from tqdm import tqdm
+
+    from nnfs_ref import mutants
+
+    if not os.path.isdir(args.tests):
+        print(f"nnfs-ref mutants: error: no test folder at {args.tests} (give --tests DIR)",
+              file=sys.stderr)
+        return 2
+    print(f"nnfs-ref mutants: {len(mutants.CATALOG)} planted backward-pass bugs, each run "
+          f"against the property tests in {args.tests} and verify ({args.examples} cases "
+          "per class)\n")
+    with tqdm(total=len(mutants.CATALOG), file=sys.stderr, unit="mutant", leave=False,
+              disable=not sys.stderr.isatty()) as progress:
+        rows = mutants.run(args.tests, args.examples, progress=progress)
+    survivors = [r for r in rows if not (r["caught_by_tests"] and r["caught_by_verify"])]
+    print()
+    print(f"{len(rows) - len(survivors)} of {len(rows)} mutants caught by both the tests and "
+          "verify" + ("." if not survivors else
+                      ": SURVIVORS: " + "; ".join(r["mutant"] for r in survivors)))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=2)
+    return 0 if not survivors else 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="nnfs-ref",
@@ -270,6 +297,21 @@ def main(argv=None):
     bench.add_argument("--json", metavar="PATH", help="write one record per measurement")
     bench.add_argument("--plot", metavar="PATH.png", help="draw the scaling chart")
     bench.set_defaults(run=cmd_bench)
+
+    mutants = sub.add_parser(
+        "mutants",
+        help="plant realistic backward-pass bugs one at a time; show what catches each",
+        description="Mutation testing: each catalogued bug (a small patch of one method of "
+                    "manual/) is planted in turn and run against the property tests and "
+                    "verify. Exit 0 when every mutant is caught by both, 1 otherwise.",
+    )
+    mutants.add_argument("--tests", default=os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"),
+        help="the project's tests folder (default: the one beside the package)")
+    mutants.add_argument("--examples", type=_positive_int, default=5,
+                         help="verify's random cases per class (default 5)")
+    mutants.add_argument("--json", metavar="PATH", help="write one record per mutant")
+    mutants.set_defaults(run=cmd_mutants)
     args = parser.parse_args(argv)
     return args.run(args)
 

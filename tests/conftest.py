@@ -4,6 +4,7 @@
 array. Profiles: ``fast`` (the default, for a quick local run), Hypothesis's
 built-in ``ci`` (loaded when the ``CI`` environment variable is set) and
 ``thorough`` (many more examples); ``HYPOTHESIS_PROFILE=name`` picks one.
+``mutants`` is the one ``nnfs-ref mutants`` uses (derandomized, no shrinking).
 """
 
 import os
@@ -12,13 +13,20 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 
 settings.register_profile(
     "fast", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+# For `nnfs-ref mutants`: as deterministic as "ci", but a planted bug only has to be
+# found, not shrunk to a minimal example (shrinking is most of the time of a failure).
+settings.register_profile(
+    "mutants", derandomize=True, database=None, deadline=None, print_blob=False,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
 )
 # "ci" is Hypothesis's built-in profile (derandomized, no database, deadline=None).
 _profile = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "fast")

@@ -1,0 +1,213 @@
+"""Mutation testing: proof that the tests and ``verify`` catch real backward-pass bugs.
+
+Each mutant is a small textual patch of one method of :mod:`manual`: the
+method's source with one snippet replaced, compiled in its module's namespace
+and set on the class, in the process that runs the checks. ``nnfs-ref
+mutants`` plants them one at a time and runs
+
+- the property tests (pytest, in a subprocess that plants the mutant first;
+  the derandomized ``mutants`` Hypothesis profile of ``tests/conftest.py``,
+  which finds a failure without shrinking it; the mutated class's own test
+  file first, stopping at the first failure), and
+- ``verify`` (in process, a few random cases per class),
+
+and reports which caught it. A mutant that survives either is a hole.
+"""
+
+import contextlib
+import dataclasses
+import importlib
+import inspect
+import os
+import subprocess
+import sys
+import textwrap
+
+
+@dataclasses.dataclass(frozen=True)
+class Mutant:
+    name: str
+    target: str  # "module:Class.method"
+    old: str
+    new: str
+    tests: str  # the test file that exercises the method
+
+    def describe(self):
+        return f"{self.target.split(':')[1]}: {self.name}"
+
+
+M = Mutant
+CATALOG = [
+    M("dinputs without the transpose (right shape only for square weights)",
+      "manual.layers:Layer_Dense.backward",
+      "np.dot(dvalues, self.weights.T)", "np.dot(dvalues, self.weights)", "test_dense.py"),
+    M("dweights divided by the batch size (a spurious 1/N)",
+      "manual.layers:Layer_Dense.backward",
+      "np.dot(self.inputs.T, dvalues)", "np.dot(self.inputs.T, dvalues) / len(dvalues)",
+      "test_dense.py"),
+    M("dbiases a mean instead of a sum",
+      "manual.layers:Layer_Dense.backward",
+      "dvalues.sum(axis=0, keepdims=True)", "dvalues.mean(axis=0, keepdims=True)",
+      "test_dense.py"),
+    M("flattened dbiases (the seed's keepdims=0)",
+      "manual.layers:Layer_Dense.backward",
+      "dvalues.sum(axis=0, keepdims=True)", "dvalues.sum(axis=0)", "test_dense.py"),
+    M("forward forgets the biases",
+      "manual.layers:Layer_Dense.forward",
+      "        self.output += self.biases", "        pass", "test_dense.py"),
+    M("gradient 1 at the kink (inputs >= 0)",
+      "manual.activations:Activation_ReLU.backward",
+      "(self.inputs > 0)", "(self.inputs >= 0)", "test_activations.py"),
+    M("writes into dvalues in place",
+      "manual.activations:Activation_ReLU.backward",
+      "self.dinputs = dvalues * (self.inputs > 0)",
+      "dvalues *= self.inputs > 0\n        self.dinputs = dvalues", "test_activations.py"),
+    M("right only for an all-ones upstream gradient",
+      "manual.activations:Activation_Softmax.backward",
+      "(dvalues * s).sum(axis=1, keepdims=True)", "dvalues.mean(axis=1, keepdims=True)",
+      "test_activations.py"),
+    M("drops the outer factor s",
+      "manual.activations:Activation_Softmax.backward",
+      "self.dinputs = s * (dvalues", "self.dinputs = (dvalues", "test_activations.py"),
+    M("sums over the batch axis instead of the classes",
+      "manual.activations:Activation_Softmax.backward",
+      "(dvalues * s).sum(axis=1, keepdims=True)", "(dvalues * s).sum(axis=0, keepdims=True)",
+      "test_activations.py"),
+    M("forward without the max shift (overflows)",
+      "manual.activations:Activation_Softmax.forward",
+      "np.exp(self.inputs - row_max(self.inputs))", "np.exp(self.inputs)",
+      "test_activations.py"),
+    M("ignores the clip (the seed's -1/(N p))",
+      "manual.losses:Loss_CategoricalCrossentropy.backward",
+      "np.where(\n            inside, -1 / (samples * np.clip(confidences, CLIP_MIN, CLIP_MAX)), 0\n"
+      "        )", "-1 / (samples * confidences)", "test_losses.py"),
+    M("drops the 1/N",
+      "manual.losses:Loss_CategoricalCrossentropy.backward",
+      "-1 / (samples * np.clip(", "-1 / (np.clip(", "test_losses.py"),
+    M("drops the 1/N",
+      "manual.losses:Activation_Softmax_Loss_CategoricalCrossentropy.backward",
+      "        self.dinputs /= samples", "        pass", "test_losses.py"),
+    M("sign error: onehot added, not subtracted",
+      "manual.losses:Activation_Softmax_Loss_CategoricalCrossentropy.backward",
+      "labels] -= 1", "labels] += 1", "test_losses.py"),
+    M("writes into dvalues (the softmax output) in place",
+      "manual.losses:Activation_Softmax_Loss_CategoricalCrossentropy.backward",
+      "self.dinputs = dvalues.copy()", "self.dinputs = dvalues", "test_losses.py"),
+    M("loss clipped as in the seed (its gradient is then not (s - y)/N)",
+      "manual.losses:Activation_Softmax_Loss_CategoricalCrossentropy.forward",
+      "sample_losses = np.log(sums[:, 0]) - shifted[row_index(len(z)), labels]",
+      "sample_losses = -np.log(np.clip(self.output[row_index(len(z)), labels], "
+      "CLIP_MIN, CLIP_MAX))", "test_losses.py"),
+    M("sign error: a step up the gradient",
+      "manual.optimizers:Optimizer_SGD.update_params",
+      "layer.weights += -self.learning_rate", "layer.weights += self.learning_rate",
+      "test_optimizer.py"),
+    M("biases stepped without the learning rate",
+      "manual.optimizers:Optimizer_SGD.update_params",
+      "layer.biases += -self.learning_rate * layer.dbiases", "layer.biases += -layer.dbiases",
+      "test_optimizer.py"),
+]
+#: Test files run against every mutant (test_verify plants its own bugs; train and
+#: bench run in subprocesses that a planted mutant does not reach).
+TEST_FILES = ["test_activations.py", "test_check.py", "test_compare.py", "test_dense.py",
+              "test_errata.py", "test_losses.py", "test_network.py", "test_optimizer.py",
+              "test_validation.py"]
+
+
+def _resolve(target):
+    module_name, _, attr = target.partition(":")
+    class_name, _, method_name = attr.partition(".")
+    module = importlib.import_module(module_name)
+    return module, getattr(module, class_name), method_name
+
+
+def mutate(mutant):
+    """The mutated function of ``mutant.target``; ``ValueError`` if the patch does not apply."""
+    module, cls, method_name = _resolve(mutant.target)
+    source = inspect.getsource(getattr(cls, method_name))  # indented as in its class
+    if source.count(mutant.old) != 1:
+        raise ValueError(f"mutant {mutant.describe()!r}: its snippet occurs "
+                         f"{source.count(mutant.old)} times in {mutant.target}, not once")
+    mutated = textwrap.dedent(source.replace(mutant.old, mutant.new))
+    namespace = dict(vars(module))
+    exec(compile(mutated, f"<mutant of {mutant.target}>", "exec"), namespace)
+    return namespace[method_name]
+
+
+@contextlib.contextmanager
+def planted(mutant):
+    """Within the block, ``mutant.target`` is the mutated method."""
+    _, cls, method_name = _resolve(mutant.target)
+    original = cls.__dict__[method_name]
+    setattr(cls, method_name, mutate(mutant))
+    try:
+        yield
+    finally:
+        setattr(cls, method_name, original)
+
+
+def caught_by_verify(mutant, examples=5, seed=0):
+    """The ``cls.name`` rows that ``verify`` fails with the mutant planted (empty: survived)."""
+    import numpy as np
+
+    from reference import enable_x64, verify
+
+    enable_x64()
+    with planted(mutant), np.errstate(all="ignore"):
+        rows = verify.run(seed=seed, examples=examples)
+    return [f"{r['cls']}.{r['name']}" for r in rows if not r["ok"]]
+
+
+def caught_by_tests(index, tests_dir):
+    """``(caught, first failing test)`` for mutant ``index``, run in a fresh process."""
+    mutant = CATALOG[index]
+    files = [mutant.tests] + [f for f in TEST_FILES if f != mutant.tests]
+    paths = [os.path.join(tests_dir, f) for f in files if os.path.exists(os.path.join(tests_dir, f))]
+    code = ("import sys, pytest\nfrom nnfs_ref import mutants\n"
+            f"with mutants.planted(mutants.CATALOG[{index}]):\n"
+            "    sys.exit(pytest.main(sys.argv[1:]))\n")
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "mutants", "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(
+        [sys.executable, "-c", code, "-x", "-q", "-n", "0", "-p", "no:cacheprovider",
+         "--no-header", "-rN", *paths],
+        capture_output=True, text=True, env=env, cwd=os.path.dirname(tests_dir))
+    failed = [line.split(" ")[1] for line in result.stdout.splitlines()
+              if line.startswith("FAILED ")]
+    if result.returncode == 1:
+        return True, _first_failure(result.stdout) or (failed[0] if failed else "a test failed")
+    if result.returncode == 0:
+        return False, "all tests passed"
+    return False, f"pytest exit {result.returncode}: {result.stdout[-300:]}"
+
+
+def _first_failure(stdout):
+    for line in stdout.splitlines():
+        if line.startswith("_") and line.strip("_ ").startswith("test"):
+            return line.strip("_ ")
+    return None
+
+
+def run(tests_dir, examples=5, out=sys.stdout, progress=None):
+    """Plant every mutant; print and return one row per mutant."""
+    rows = []
+    for index, mutant in enumerate(CATALOG):
+        by_tests, test = caught_by_tests(index, tests_dir)
+        by_verify = caught_by_verify(mutant, examples)
+        rows.append({"mutant": mutant.describe(), "target": mutant.target,
+                     "caught_by_tests": by_tests, "first_failing_test": test,
+                     "caught_by_verify": bool(by_verify), "verify_failures": by_verify})
+        if progress:
+            progress.update()
+    print(format_table(rows), file=out)
+    return rows
+
+
+def format_table(rows):
+    header = ("#", "mutant", "tests", "first failing test", "verify", "first failing check")
+    lines = [(str(i + 1), r["mutant"], "caught" if r["caught_by_tests"] else "SURVIVED",
+              r["first_failing_test"][:60], "caught" if r["caught_by_verify"] else "SURVIVED",
+              (r["verify_failures"] or ["-"])[0][:60]) for i, r in enumerate(rows)]
+    widths = [max(len(x) for x in col) for col in zip(header, *lines)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+                     + [fmt.format(*line) for line in lines])

@@ -1,0 +1,46 @@
+"""The mutation catalog: every planted bug applies, and verify catches each.
+
+That the property tests catch each one too is shown by ``nnfs-ref mutants``
+(run by .ci/run after this suite: a pytest process per mutant); here one
+mutant goes through that path as a smoke test.
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+import manual
+from nnfs_ref import mutants
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def test_the_catalog_is_large_and_every_patch_applies_once():
+    assert len(mutants.CATALOG) >= 15
+    assert len({(m.target, m.name) for m in mutants.CATALOG}) == len(mutants.CATALOG)
+    for mutant in mutants.CATALOG:
+        assert callable(mutants.mutate(mutant))  # raises unless the snippet occurs once
+        assert os.path.exists(os.path.join(TESTS, mutant.tests))
+    assert set(mutants.TEST_FILES) <= set(os.listdir(TESTS))
+
+
+def test_planting_is_undone():
+    original = manual.Layer_Dense.backward
+    with mutants.planted(mutants.CATALOG[3]):  # flattened dbiases
+        layer = manual.Layer_Dense(2, 3)
+        layer.forward(np.ones((4, 2)))
+        layer.backward(np.ones((4, 3)))
+        assert layer.dbiases.shape == (3,)
+    assert manual.Layer_Dense.backward is original
+
+
+@pytest.mark.parametrize("index", range(len(mutants.CATALOG)),
+                         ids=[m.describe() for m in mutants.CATALOG])
+def test_verify_catches_every_mutant(index):
+    assert mutants.caught_by_verify(mutants.CATALOG[index], examples=5)
+
+
+def test_the_test_suite_path_catches_a_mutant():
+    caught, first = mutants.caught_by_tests(3, TESTS)
+    assert caught and first.startswith("test_dense")
