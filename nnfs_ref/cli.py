@@ -111,6 +111,9 @@ def cmd_verify(args):
           f"{args.scale_tol:g}*max|jax over the array|")
     print()
     print(reference.format_table(rows))
+    for row in rows:
+        if "message" in row:
+            print(f"  {row['cls']} {row['name']}: {row['message']}")
     print()
     line = verify.verdict(rows, args.examples)
     print(line)
