@@ -79,8 +79,8 @@ CATALOG = [
       "test_activations.py"),
     M("ignores the clip (the seed's -1/(N p))",
       "manual.losses:Loss_CategoricalCrossentropy.backward",
-      "np.where(\n            inside, -1 / (samples * np.clip(confidences, CLIP_MIN, CLIP_MAX)), 0\n"
-      "        )", "-1 / (samples * confidences)", "test_losses.py"),
+      "np.where(\n            inside, -1 / (samples * np.clip(confidences, CLIP_MIN, "
+      "CLIP_MAX)), 0\n        )", "-1 / (samples * confidences)", "test_losses.py"),
     M("drops the 1/N",
       "manual.losses:Loss_CategoricalCrossentropy.backward",
       "-1 / (samples * np.clip(", "-1 / (np.clip(", "test_losses.py"),
@@ -162,7 +162,8 @@ def caught_by_tests(index, tests_dir):
     """``(caught, first failing test)`` for mutant ``index``, run in a fresh process."""
     mutant = CATALOG[index]
     files = [mutant.tests] + [f for f in TEST_FILES if f != mutant.tests]
-    paths = [os.path.join(tests_dir, f) for f in files if os.path.exists(os.path.join(tests_dir, f))]
+    paths = [os.path.join(tests_dir, f) for f in files
+             if os.path.exists(os.path.join(tests_dir, f))]
     code = ("import sys, pytest\nfrom nnfs_ref import mutants\n"
             f"with mutants.planted(mutants.CATALOG[{index}]):\n"
             "    sys.exit(pytest.main(sys.argv[1:]))\n")

@@ -24,8 +24,12 @@ def generators(draw):
     return np.random.default_rng(draw(seeds))
 
 
+moderate = st.sampled_from([1e-3, 1.0, 10.0])
+extreme = st.sampled_from([1e2, 1e3, 1e4])
+
+
 @st.composite
-def normal_arrays(draw, shape, scale=st.sampled_from([1e-3, 1.0, 10.0])):
+def normal_arrays(draw, shape, scale=moderate):
     """float64 ``normal * scale`` of ``shape``; ``scale`` a strategy or a number."""
     rng = draw(generators())
     s = draw(scale) if isinstance(scale, st.SearchStrategy) else scale
@@ -60,16 +64,12 @@ def dense_cases(draw):
 
 
 @st.composite
-def activation_cases(draw, scale=st.sampled_from([1e-3, 1.0, 10.0]), min_width=1):
+def activation_cases(draw, scale=moderate, min_width=1):
     """``(inputs, dvalues)`` of one random (batch, width) shape, inputs with exact zeros."""
     shape = (draw(batches), draw(st.integers(min_width, 32)))
     inputs = draw(with_zeros(draw(normal_arrays(shape, scale))))
     dvalues = draw(normal_arrays(shape, scale=1.0))
     return inputs, dvalues
-
-
-moderate = st.sampled_from([1e-3, 1.0, 10.0])
-extreme = st.sampled_from([1e2, 1e3, 1e4])
 
 
 @st.composite

@@ -141,7 +141,8 @@ def test_plot_and_imports(tmp_path):
         "assert cli.main(['train', '--epochs', '50', '--quiet']) == 0\n"
         "assert 'jax' not in sys.modules, 'train imported jax'\n"
         "assert 'matplotlib' not in sys.modules, 'train imported matplotlib without --plot'\n"
-        f"assert cli.main(['train', '--epochs', '50', '--quiet', '--plot', {str(tmp_path / 'p.png')!r}]) == 0\n"
+        f"assert cli.main(['train', '--epochs', '50', '--quiet',\n"
+        f"                 '--plot', {str(tmp_path / 'p.png')!r}]) == 0\n"
         "assert 'jax' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], env=ENV, cwd=ROOT, check=True)
