@@ -14,8 +14,10 @@ check means the same whatever the scale of the problem (an entry that is the
 result of cancellation carries rounding error of the order of the array's
 largest terms, not of its own size), and a relative error of 1e-6 in a
 gradient of size 1e-6 fails just as one in a gradient of size 1 does.
-Shapes must match exactly, with no broadcasting of (1, n) against (n,).
-NaN never agrees with anything.
+Differences below the smallest normal float64 (2.2e-308) always agree: XLA
+on the CPU flushes subnormal results to zero where NumPy keeps them (a
+softmax probability of 7e-310 is 0 for JAX). Shapes must match exactly, with
+no broadcasting of (1, n) against (n,). NaN never agrees with anything.
 """
 
 import dataclasses
@@ -27,6 +29,8 @@ import numpy as np
 RTOL = 1e-9
 #: Tolerance relative to the largest |entry| of the expected array.
 SCALE_TOL = 1e-12
+#: Below this, differences are subnormal: JAX flushes them to zero, NumPy does not.
+SUBNORMAL = float(np.finfo(np.float64).tiny)
 
 
 def enable_x64():
@@ -92,7 +96,7 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None, 
     GradientCheck
         ``max_abs = max |a - e|``; ``max_rel = max |a - e| / |e|`` (inf where
         ``e == 0 != a``); ``ratio`` is the largest error divided by its
-        allowance ``rtol * |e| + scale_tol * scale + atol`` (the check passes when it
+        allowance ``rtol * |e| + scale_tol * scale + atol + 2.2e-308`` (the check passes when it
         is <= 1), and ``worst_index`` the entry where that happens.
     """
     a = np.asarray(actual)
@@ -109,7 +113,8 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None, 
         diff = np.where(a == e, 0.0, np.abs(a - e))  # equal infinities agree
         diff = np.where(np.isnan(diff), np.inf, diff)
         # An infinite expected entry allows nothing but itself.
-        allowed = np.where(np.isfinite(e), rtol * np.abs(e) + scale_tol * scale + atol, 0.0)
+        allowed = np.where(np.isfinite(e),
+                           rtol * np.abs(e) + scale_tol * scale + atol + SUBNORMAL, 0.0)
         ratio = np.where(diff == 0, 0.0, diff / allowed)
         rel = np.where(diff == 0, 0.0, np.where(np.isinf(diff), np.inf, diff / np.abs(e)))
     if a.size == 0:

@@ -46,6 +46,7 @@ def test_a_zero_entry_gets_the_array_scale_tolerance():
     assert compare("x", [SCALE_TOL * 2, 1.0], [0.0, 1.0]).max_rel == np.inf
     assert compare("x", [0.0, 0.0], [0.0, 0.0]).ok
     assert not compare("x", [1e-30, 0.0], [0.0, 0.0]).ok  # all-zero expected: exact
+    assert compare("x", [7e-310, 0.0], [0.0, 0.0]).ok  # ...but for subnormals (XLA flushes)
 
 
 def test_the_rule_is_scale_invariant():
