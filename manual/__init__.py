@@ -6,27 +6,40 @@ contract: ``forward(inputs)`` sets ``.output``; ``backward(dvalues)`` sets
 exactly the parameters' shapes.
 """
 
-from manual.activations import Activation_ReLU, Activation_Softmax
+from manual.activations import (
+    Activation_Linear,
+    Activation_ReLU,
+    Activation_Sigmoid,
+    Activation_Softmax,
+)
 from manual.layers import Layer_Dense
 from manual.losses import (
     CLIP_MAX,
     CLIP_MIN,
     Activation_Softmax_Loss_CategoricalCrossentropy,
     Loss,
+    Loss_BinaryCrossentropy,
     Loss_CategoricalCrossEntropy,
     Loss_CategoricalCrossentropy,
+    Loss_MeanAbsoluteError,
+    Loss_MeanSquaredError,
 )
 from manual.optimizers import Optimizer_SGD
 
 __all__ = [
+    "Activation_Linear",
     "Activation_ReLU",
+    "Activation_Sigmoid",
     "Activation_Softmax",
     "Activation_Softmax_Loss_CategoricalCrossentropy",
     "CLIP_MAX",
     "CLIP_MIN",
     "Layer_Dense",
     "Loss",
+    "Loss_BinaryCrossentropy",
     "Loss_CategoricalCrossEntropy",
     "Loss_CategoricalCrossentropy",
+    "Loss_MeanAbsoluteError",
+    "Loss_MeanSquaredError",
     "Optimizer_SGD",
 ]

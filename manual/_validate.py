@@ -131,3 +131,16 @@ def row_max(z):
     the training loop's hot path. A NaN in a row gives NaN, as max does.
     """
     return z[row_index(len(z)), z.argmax(axis=1)][:, None]
+
+
+def targets_like(y_true, shape, name="y_true", low=None, high=None):
+    """Regression or binary targets: a real array of exactly ``shape`` (values in [low, high])."""
+    y = np.asarray(y_true)
+    if y.dtype.kind not in REAL_KINDS:
+        raise TypeError(f"{name} must be a real numeric array, got dtype {y.dtype}")
+    if y.shape != tuple(shape):
+        raise ValueError(f"{name} must have the predictions' shape {tuple(shape)}, got {y.shape}")
+    if low is not None and y.size and (y.min() < low or y.max() > high):
+        raise ValueError(f"{name} must lie in [{low}, {high}], got values in "
+                         f"[{y.min()}, {y.max()}]")
+    return y

@@ -93,3 +93,55 @@ class Activation_Softmax:
         dvalues = same_shape(dvalues, self.output.shape)
         s = self.output
         self.dinputs = s * (dvalues - (dvalues * s).sum(axis=1, keepdims=True))
+
+
+class Activation_Sigmoid:
+    """Logistic sigmoid, ``output = 1 / (1 + exp(-inputs))`` elementwise.
+
+    Computed as ``exp(-logaddexp(0, -x))``: no overflow for any finite input,
+    and accurate in both tails (``sigmoid(-40) = 4.2e-18``, not 0).
+    """
+
+    def forward(self, inputs):
+        """Forward pass.
+
+        Parameters
+        ----------
+        inputs : ndarray, shape (batch, n)
+
+        Sets
+        ----
+        output : ndarray, shape (batch, n), the dtype of ``inputs``
+        """
+        self.inputs = as_float_batch(inputs, "inputs")
+        self.output = np.exp(-np.logaddexp(0, -self.inputs))
+
+    def backward(self, dvalues):
+        """Backward pass.
+
+        Parameters
+        ----------
+        dvalues : ndarray, shape (batch, n)
+
+        Sets
+        ----
+        dinputs : ndarray, shape (batch, n)
+            ``dinputs = dvalues * output * (1 - output)``
+        """
+        require_forward(self, "output")
+        dvalues = same_shape(dvalues, self.output.shape)
+        self.dinputs = dvalues * (1 - self.output) * self.output
+
+
+class Activation_Linear:
+    """The identity, ``output = inputs`` (the book's output layer for regression)."""
+
+    def forward(self, inputs):
+        """``output = inputs``, shape (batch, n) (the same array, as in the book)."""
+        self.inputs = as_float_batch(inputs, "inputs")
+        self.output = self.inputs
+
+    def backward(self, dvalues):
+        """``dinputs = dvalues`` (a copy), shape (batch, n)."""
+        require_forward(self)
+        self.dinputs = same_shape(dvalues, self.inputs.shape).copy()

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from manual._validate import as_float_batch, row_index, row_max, sparse_labels
+from manual._validate import as_float_batch, row_index, row_max, sparse_labels, targets_like
 
 #: Predictions are clipped to ``[CLIP_MIN, CLIP_MAX]`` before the log, as in the seed.
 CLIP_MIN = 1e-7
@@ -165,3 +165,73 @@ class Activation_Softmax_Loss_CategoricalCrossentropy:
         self.dinputs = dvalues.copy()
         self.dinputs[row_index(samples), labels] -= 1
         self.dinputs /= samples
+
+
+def _regression_inputs(dvalues, y_true, **target_range):
+    """``(predictions, targets, samples, outputs)`` for the losses of regression targets."""
+    dvalues = as_float_batch(dvalues, "y_pred", width_name="outputs")
+    y = targets_like(y_true, dvalues.shape, **target_range)
+    return dvalues, y, *dvalues.shape
+
+
+class Loss_BinaryCrossentropy(Loss):
+    """Binary cross-entropy per output, averaged over the outputs of a sample.
+
+    ``L_i = mean_j -(y_ij log(clip(p_ij)) + (1 - y_ij) log(1 - clip(p_ij)))``
+    with the clip of :class:`Loss_CategoricalCrossentropy` (``[1e-7, 1 - 1e-7]``,
+    derivative 1 on the bounds, 0 strictly outside). Targets in [0, 1],
+    shape (batch, outputs).
+    """
+
+    def forward(self, y_pred, y_true):
+        """Sample losses, shape (batch,), from predictions and targets of shape (batch, outputs)."""
+        p, y, _, _ = _regression_inputs(y_pred, y_true, low=0, high=1)
+        p = np.clip(p, CLIP_MIN, CLIP_MAX)
+        return np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)), axis=-1)
+
+    def backward(self, dvalues, y_true):
+        """Gradient of ``calculate`` with respect to the predictions.
+
+        Sets ``dinputs``, shape (batch, outputs):
+        ``-(y / p - (1 - y) / (1 - p)) / outputs / N`` where ``p`` lies in the clip
+        range, 0 where it is clipped (the book's formula ignores the clip there).
+        """
+        p, y, samples, outputs = _regression_inputs(dvalues, y_true, low=0, high=1)
+        inside = (p >= CLIP_MIN) & (p <= CLIP_MAX)
+        pc = np.clip(p, CLIP_MIN, CLIP_MAX)
+        self.dinputs = np.where(inside, -(y / pc - (1 - y) / (1 - pc)), 0) / (outputs * samples)
+
+
+class Loss_MeanSquaredError(Loss):
+    """``L_i = mean_j (y_ij - p_ij)**2``, targets of shape (batch, outputs)."""
+
+    def forward(self, y_pred, y_true):
+        """Sample losses, shape (batch,)."""
+        p, y, _, _ = _regression_inputs(y_pred, y_true)
+        return np.mean((y - p) ** 2, axis=-1)
+
+    def backward(self, dvalues, y_true):
+        """Sets ``dinputs = -2 (y - p) / outputs / N``, shape (batch, outputs)."""
+        p, y, samples, outputs = _regression_inputs(dvalues, y_true)
+        self.dinputs = -2 * (y - p) / (outputs * samples)
+
+
+class Loss_MeanAbsoluteError(Loss):
+    """``L_i = mean_j |y_ij - p_ij|``, targets of shape (batch, outputs).
+
+    Kink convention: the gradient is 0 where ``p == y`` (``np.sign(0) = 0``;
+    ``jnp.abs`` would give -1 there).
+    """
+
+    def forward(self, y_pred, y_true):
+        """Sample losses, shape (batch,)."""
+        p, y, _, _ = _regression_inputs(y_pred, y_true)
+        return np.mean(np.abs(y - p), axis=-1)
+
+    def backward(self, dvalues, y_true):
+        """Sets ``dinputs = sign(p - y) / outputs / N``, shape (batch, outputs).
+
+        The book has ``sign(y - p)``: the negative of the gradient (Errata).
+        """
+        p, y, samples, outputs = _regression_inputs(dvalues, y_true)
+        self.dinputs = np.sign(p - y) / (outputs * samples)

@@ -98,6 +98,20 @@ CATALOG = [
       "sample_losses = np.log(sums[:, 0]) - shifted[row_index(len(z)), labels]",
       "sample_losses = -np.log(np.clip(self.output[row_index(len(z)), labels], "
       "CLIP_MIN, CLIP_MAX))", "test_losses.py"),
+    M("derivative without the factor (1 - output)",
+      "manual.activations:Activation_Sigmoid.backward",
+      "dvalues * (1 - self.output) * self.output", "dvalues * self.output",
+      "test_book_layers.py"),
+    M("ignores the clip (the book's formula)",
+      "manual.losses:Loss_BinaryCrossentropy.backward",
+      "np.where(inside, -(y / pc - (1 - y) / (1 - pc)), 0)", "-(y / pc - (1 - y) / (1 - pc))",
+      "test_book_layers.py"),
+    M("the book's sign: sign(y - p)",
+      "manual.losses:Loss_MeanAbsoluteError.backward",
+      "np.sign(p - y)", "np.sign(y - p)", "test_book_layers.py"),
+    M("drops the 2",
+      "manual.losses:Loss_MeanSquaredError.backward",
+      "-2 * (y - p)", "-(y - p)", "test_book_layers.py"),
     M("sign error: a step up the gradient",
       "manual.optimizers:Optimizer_SGD.update_params",
       "layer.weights += -self.learning_rate", "layer.weights += self.learning_rate",
@@ -109,7 +123,7 @@ CATALOG = [
 ]
 #: Test files run against every mutant (test_verify plants its own bugs; train and
 #: bench run in subprocesses that a planted mutant does not reach).
-TEST_FILES = ["test_activations.py", "test_check.py", "test_compare.py", "test_dense.py",
+TEST_FILES = ["test_activations.py", "test_book_layers.py", "test_check.py", "test_compare.py", "test_dense.py",
               "test_errata.py", "test_losses.py", "test_network.py", "test_optimizer.py",
               "test_validation.py"]
 

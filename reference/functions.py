@@ -102,3 +102,34 @@ def network_loss(params, inputs, labels):
 def sgd_update(params, grads, learning_rate):
     """One plain SGD step on a pytree: ``p - learning_rate * g`` for every leaf."""
     return jax.tree_util.tree_map(lambda p, g: p - learning_rate * g, params, grads)
+
+
+def sigmoid_layer(params, inputs):
+    """``jax.nn.sigmoid`` in the ``fn(params, inputs)`` form of a layer."""
+    return jax.nn.sigmoid(inputs)
+
+
+def linear_layer(params, inputs):
+    """The identity in the ``fn(params, inputs)`` form of a layer."""
+    return inputs
+
+
+def abs_flat_at_zero(u):
+    """``|u|`` with derivative 0 at ``u = 0`` (``jnp.abs`` has 1 there), as ``np.sign``."""
+    return jnp.where(u > 0, u, jnp.where(u < 0, -u, 0.0))
+
+
+def bce_loss(y_pred, y_true):
+    """Mean binary cross-entropy, each sample averaged over its outputs, with the seed's clip."""
+    p = clip(y_pred)
+    return jnp.mean(jnp.mean(-(y_true * jnp.log(p) + (1 - y_true) * jnp.log(1 - p)), axis=-1))
+
+
+def mse_loss(y_pred, y_true):
+    """Mean over samples of ``mean_j (y - p)**2``."""
+    return jnp.mean(jnp.mean((y_true - y_pred) ** 2, axis=-1))
+
+
+def mae_loss(y_pred, y_true):
+    """Mean over samples of ``mean_j |y - p|``, gradient 0 where ``p == y``."""
+    return jnp.mean(jnp.mean(abs_flat_at_zero(y_true - y_pred), axis=-1))

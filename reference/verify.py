@@ -69,6 +69,58 @@ def case_softmax(rng, rtol=RTOL, scale_tol=SCALE_TOL):
                      softmax_scales(cotangent))
 
 
+def case_sigmoid(rng, rtol=RTOL, scale_tol=SCALE_TOL):
+    batch, width, _ = _sizes(rng)
+    inputs = _with_zeros(rng, rng.normal(size=(batch, width)) * rng.choice([1.0, 10.0, 1e3]))
+    return check_vjp(manual.Activation_Sigmoid(), F.sigmoid_layer, {}, inputs,
+                     rng.normal(size=(batch, width)), "Activation_Sigmoid", rtol, scale_tol)
+
+
+def case_linear(rng, rtol=RTOL, scale_tol=SCALE_TOL):
+    batch, width, _ = _sizes(rng)
+    return check_vjp(manual.Activation_Linear(), F.linear_layer, {},
+                     rng.normal(size=(batch, width)), rng.normal(size=(batch, width)),
+                     "Activation_Linear", rtol, scale_tol)
+
+
+def loss_report(title, loss, fn, y_pred, y_true, rtol=RTOL, scale_tol=SCALE_TOL):
+    """A loss's mean value and ``backward`` against ``jax.value_and_grad(fn)``."""
+    given = {"y_pred": y_pred.copy(), "y_true": y_true.copy()}
+    value = loss.calculate(y_pred, y_true)
+    loss.backward(y_pred, y_true)
+    expected_value, expected_grad = value_and_grad_of(fn)(given["y_pred"], given["y_true"])
+    return Report(title, [
+        compare("loss", value, expected_value, rtol, scale_tol),
+        compare("dinputs", loss.dinputs, expected_grad, rtol, scale_tol),
+    ] + unchanged_checks(given, {"y_pred": y_pred, "y_true": y_true}))
+
+
+def _regression(rng):
+    shape = (int(rng.integers(1, 65)), int(rng.integers(1, 9)))
+    y_pred = rng.normal(size=shape)
+    y_true = np.where(rng.random(shape) < 0.25, y_pred, rng.normal(size=shape))  # ties
+    return y_pred, y_true
+
+
+def case_mse(rng, rtol=RTOL, scale_tol=SCALE_TOL):
+    return loss_report("Loss_MeanSquaredError", manual.Loss_MeanSquaredError(), F.mse_loss,
+                       *_regression(rng), rtol, scale_tol)
+
+
+def case_mae(rng, rtol=RTOL, scale_tol=SCALE_TOL):
+    return loss_report("Loss_MeanAbsoluteError", manual.Loss_MeanAbsoluteError(), F.mae_loss,
+                       *_regression(rng), rtol, scale_tol)
+
+
+def case_bce(rng, rtol=RTOL, scale_tol=SCALE_TOL):
+    shape = (int(rng.integers(1, 65)), int(rng.integers(1, 9)))
+    y_pred = 1 / (1 + np.exp(-3 * rng.normal(size=shape)))
+    y_pred = np.where(rng.random(shape) < 0.2, rng.choice(CLIP_POINTS, size=shape), y_pred)
+    y_true = rng.random(shape) if rng.random() < 0.5 else rng.integers(0, 2, shape) * 1.0
+    return loss_report("Loss_BinaryCrossentropy", manual.Loss_BinaryCrossentropy(), F.bce_loss,
+                       y_pred, y_true, rtol, scale_tol)
+
+
 def softmax_scales(dvalues):
     """Rounding scale of a softmax backward: ``dinputs = s * (dvalues - dvalues . s)``.
 
@@ -104,15 +156,8 @@ def case_cce(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     classes = int(rng.integers(2, 11))
     labels = _labels(rng, batch, classes)
     y_pred = clipped_predictions(rng, batch, classes, labels)
-    loss = manual.Loss_CategoricalCrossentropy()
-    given = {"y_pred": y_pred.copy(), "labels": labels.copy()}
-    value = loss.calculate(y_pred, labels)
-    loss.backward(y_pred, labels)
-    expected_value, expected_grad = value_and_grad_of(F.cce_loss)(given["y_pred"], labels)
-    return Report("Loss_CategoricalCrossentropy", [
-        compare("loss", value, expected_value, rtol, scale_tol),
-        compare("dinputs", loss.dinputs, expected_grad, rtol, scale_tol),
-    ] + unchanged_checks(given, {"y_pred": y_pred, "labels": labels}))
+    return loss_report("Loss_CategoricalCrossentropy", manual.Loss_CategoricalCrossentropy(),
+                       F.cce_loss, y_pred, labels, rtol, scale_tol)
 
 
 def case_softmax_cce(rng, rtol=RTOL, scale_tol=SCALE_TOL):
@@ -196,12 +241,16 @@ def case_sgd(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     ])
 
 
-CASES = (case_dense, case_relu, case_softmax, case_cce, case_softmax_cce, case_network, case_sgd)
+CASES = (case_dense, case_relu, case_softmax, case_sigmoid, case_linear, case_cce,
+         case_softmax_cce, case_bce, case_mse, case_mae, case_network, case_sgd)
 #: The class each case checks, to name it when the case itself fails.
 TITLES = {case_dense: "Layer_Dense", case_relu: "Activation_ReLU",
           case_softmax: "Activation_Softmax", case_cce: "Loss_CategoricalCrossentropy",
           case_softmax_cce: "Activation_Softmax_Loss_CategoricalCrossentropy",
-          case_network: "Network 2-64-3", case_sgd: "Optimizer_SGD"}
+          case_network: "Network 2-64-3", case_sgd: "Optimizer_SGD",
+          case_sigmoid: "Activation_Sigmoid", case_linear: "Activation_Linear",
+          case_bce: "Loss_BinaryCrossentropy", case_mse: "Loss_MeanSquaredError",
+          case_mae: "Loss_MeanAbsoluteError"}
 
 
 def run_case(case, rng, rtol=RTOL, scale_tol=SCALE_TOL):

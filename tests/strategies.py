@@ -125,3 +125,29 @@ def network_cases(draw, hidden=64, classes=3):
     }
     X = draw(normal_arrays((batch, 2), scale=1.0))
     return params, X, draw(labels(batch, classes))
+
+
+@st.composite
+def regression_cases(draw, ties=True):
+    """``(y_pred, y_true)`` of shape (batch, outputs); some targets equal their prediction."""
+    shape = (draw(batches), draw(st.integers(1, 8)))
+    y_pred = draw(normal_arrays(shape))
+    y_true = draw(normal_arrays(shape))
+    if ties:
+        rng = draw(generators())
+        y_true = np.where(rng.random(shape) < 0.25, y_pred, y_true)
+    return y_pred, y_true
+
+
+@st.composite
+def binary_cases(draw, clipped=True):
+    """``(y_pred, y_true)``: probabilities (some on/beyond the clip bounds), targets in [0, 1]."""
+    shape = (draw(batches), draw(st.integers(1, 8)))
+    rng = draw(generators())
+    y_pred = 1 / (1 + np.exp(-3 * rng.normal(size=shape)))
+    if clipped:
+        mask = rng.random(shape) < 0.2
+        y_pred = np.where(mask, rng.choice(CLIP_POINTS, size=shape), y_pred)
+    hard = draw(st.booleans())
+    y_true = rng.integers(0, 2, size=shape).astype(float) if hard else rng.random(shape)
+    return y_pred, y_true
