@@ -12,7 +12,7 @@ from manual.activations import (
     Activation_Sigmoid,
     Activation_Softmax,
 )
-from manual.layers import Layer_Dense
+from manual.layers import Layer_Dense, Layer_Dropout
 from manual.losses import (
     CLIP_MAX,
     CLIP_MIN,
@@ -35,6 +35,7 @@ __all__ = [
     "CLIP_MAX",
     "CLIP_MIN",
     "Layer_Dense",
+    "Layer_Dropout",
     "Loss",
     "Loss_BinaryCrossentropy",
     "Loss_CategoricalCrossEntropy",

@@ -29,6 +29,23 @@ class Loss:
         """
         return np.mean(self.forward(output, y))
 
+    def regularization_loss(self, layer):
+        """The penalties of a layer's regularizers (0 for a layer without them).
+
+        ``l1w * sum|W| + l2w * sum W**2 + l1b * sum|b| + l2b * sum b**2`` with
+        the strengths of :class:`Layer_Dense`.
+        """
+        total = 0.0
+        for param, kind in (("weights", "weight"), ("biases", "bias")):
+            l1 = getattr(layer, f"{kind}_regularizer_l1", 0)
+            l2 = getattr(layer, f"{kind}_regularizer_l2", 0)
+            values = getattr(layer, param)
+            if l1 > 0:
+                total += l1 * np.sum(np.abs(values))
+            if l2 > 0:
+                total += l2 * np.sum(values * values)
+        return total
+
 
 class Loss_CategoricalCrossentropy(Loss):
     """Categorical cross-entropy, ``L_i = -log(clip(y_pred[i, y_i], 1e-7, 1 - 1e-7))``.

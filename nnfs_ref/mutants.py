@@ -27,7 +27,7 @@ import textwrap
 @dataclasses.dataclass(frozen=True)
 class Mutant:
     name: str
-    target: str  # "module:Class.method"
+    target: str  # "module:Class.method" or "module:function"
     old: str
     new: str
     tests: str  # the test file that exercises the method
@@ -55,6 +55,16 @@ CATALOG = [
     M("forward forgets the biases",
       "manual.layers:Layer_Dense.forward",
       "        self.output += self.biases", "        pass", "test_dense.py"),
+    M("L1 gradient 0 at exactly 0 (np.sign) instead of the stated +1",
+      "manual.layers:_add_penalty_gradient",
+      "np.where(param < 0, -1.0, 1.0)", "np.sign(param)", "test_regularization.py"),
+    M("L2 gradient without the 2",
+      "manual.layers:_add_penalty_gradient",
+      "grad += 2 * l2 * param", "grad += l2 * param", "test_regularization.py"),
+    M("backward ignores the mask",
+      "manual.layers:Layer_Dropout.backward",
+      "same_shape(dvalues, self.inputs.shape) * self.mask",
+      "same_shape(dvalues, self.inputs.shape).copy()", "test_regularization.py"),
     M("gradient 1 at the kink (inputs >= 0)",
       "manual.activations:Activation_ReLU.backward",
       "(self.inputs > 0)", "(self.inputs >= 0)", "test_activations.py"),
@@ -123,15 +133,20 @@ CATALOG = [
 ]
 #: Test files run against every mutant (test_verify plants its own bugs; train and
 #: bench run in subprocesses that a planted mutant does not reach).
-TEST_FILES = ["test_activations.py", "test_book_layers.py", "test_check.py", "test_compare.py", "test_dense.py",
+TEST_FILES = ["test_activations.py", "test_book_layers.py", "test_check.py",
+              "test_regularization.py", "test_compare.py", "test_dense.py",
               "test_errata.py", "test_losses.py", "test_network.py", "test_optimizer.py",
               "test_validation.py"]
 
 
 def _resolve(target):
+    """``module:Class.method`` -> (module, Class, name); ``module:function`` -> (module,
+    module, name)."""
     module_name, _, attr = target.partition(":")
-    class_name, _, method_name = attr.partition(".")
     module = importlib.import_module(module_name)
+    if "." not in attr:
+        return module, module, attr
+    class_name, _, method_name = attr.partition(".")
     return module, getattr(module, class_name), method_name
 
 

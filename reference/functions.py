@@ -133,3 +133,17 @@ def mse_loss(y_pred, y_true):
 def mae_loss(y_pred, y_true):
     """Mean over samples of ``mean_j |y - p|``, gradient 0 where ``p == y``."""
     return jnp.mean(jnp.mean(abs_flat_at_zero(y_true - y_pred), axis=-1))
+
+
+def regularization_loss(params, l1=0.0, l2=0.0):
+    """``l1 * sum|p| + l2 * sum p**2`` of one array (``jnp.abs``: derivative +1 at 0).
+
+    A Dense layer's penalty is this of its weights plus this of its biases,
+    each with its own strengths.
+    """
+    return l1 * jnp.sum(jnp.abs(params)) + l2 * jnp.sum(params * params)
+
+
+def dropout_layer(params, inputs):
+    """Dropout with a fixed mask: ``inputs * params["mask"]`` (the mask already scaled)."""
+    return inputs * params["mask"]

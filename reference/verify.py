@@ -12,7 +12,7 @@ import manual
 from reference import functions as F
 from reference.compare import (
     RTOL, SCALE_TOL, Report, check_vjp, compare, jit_of, require_x64, unchanged_checks,
-    value_and_grad_of,
+    value_and_grad_of, vjp_of,
 )
 
 #: Values of a true-class probability that land on or beyond the clip bounds.
@@ -33,8 +33,9 @@ def _labels(rng, batch, classes):
 
 
 def _logits(rng, batch, classes):
-    scale = rng.choice([1.0, 10.0, 100.0, 1e4])
-    return rng.normal(size=(batch, classes)) * scale
+    """Normal logits, each row scaled by 1, 10, 100 or 1e4 (so most cases hold huge rows)."""
+    scales = rng.choice([1.0, 10.0, 100.0, 1e4], size=(batch, 1))
+    return rng.normal(size=(batch, classes)) * scales
 
 
 def case_dense(rng, rtol=RTOL, scale_tol=SCALE_TOL):
@@ -49,6 +50,46 @@ def case_dense(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     cotangent = rng.normal(size=(batch, n_out))
     return check_vjp(manual.Layer_Dense(n_in, n_out), F.dense, params, inputs, cotangent,
                      "Layer_Dense", rtol, scale_tol)
+
+
+def case_dense_regularized(rng, rtol=RTOL, scale_tol=SCALE_TOL):
+    batch, n_in, n_out = _sizes(rng)
+    l1w, l2w, l1b, l2b = (float(v) for v in rng.choice([0.0, 1e-3, 0.5], size=4))
+    weights = _with_zeros(rng, rng.normal(size=(n_in, n_out)), 0.2)  # L1 at exactly 0
+    biases = _with_zeros(rng, rng.normal(size=(1, n_out)), 0.2)
+    inputs = rng.normal(size=(batch, n_in))
+    dvalues = rng.normal(size=(batch, n_out))
+    layer = manual.Layer_Dense(n_in, n_out, l1w, l2w, l1b, l2b)
+    layer.weights, layer.biases = weights.copy(), biases.copy()
+    layer.forward(inputs)
+    layer.backward(dvalues)
+    _, (dparams, dinputs) = vjp_of(F.dense)({"weights": weights, "biases": biases}, inputs,
+                                            dvalues)
+    penalty_w, reg_w = value_and_grad_of(F.regularization_loss)(weights, l1w, l2w)
+    penalty_b, reg_b = value_and_grad_of(F.regularization_loss)(biases, l1b, l2b)
+    return Report("Layer_Dense (L1/L2)", [
+        compare("dweights", layer.dweights, np.asarray(dparams["weights"]) + reg_w, rtol,
+                scale_tol),
+        compare("dbiases", layer.dbiases, np.asarray(dparams["biases"]) + reg_b, rtol,
+                scale_tol),
+        compare("dinputs", layer.dinputs, dinputs, rtol, scale_tol),
+        compare("regularization_loss", manual.Loss().regularization_loss(layer),
+                penalty_w + penalty_b, rtol, scale_tol),
+    ])
+
+
+def case_dropout(rng, rtol=RTOL, scale_tol=SCALE_TOL):
+    batch, width, _ = _sizes(rng)
+    inputs = rng.normal(size=(batch, width))
+    dvalues = rng.normal(size=(batch, width))
+    layer = manual.Layer_Dropout(float(rng.choice([0.1, 0.5, 0.9])), rng=rng)
+    layer.forward(inputs)
+    layer.backward(dvalues)
+    output, (_, dinputs) = vjp_of(F.dropout_layer)({"mask": layer.mask}, inputs, dvalues)
+    return Report("Layer_Dropout (mask fixed)", [
+        compare("output", layer.output, output, rtol, scale_tol),
+        compare("dinputs", layer.dinputs, dinputs, rtol, scale_tol),
+    ])
 
 
 def case_relu(rng, rtol=RTOL, scale_tol=SCALE_TOL):
@@ -66,14 +107,15 @@ def case_softmax(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     cotangent = rng.normal(size=(batch, classes))
     return check_vjp(manual.Activation_Softmax(), F.softmax_layer, {}, inputs,
                      cotangent, "Activation_Softmax", rtol, scale_tol,
-                     softmax_scales(cotangent))
+                     saturation_scales(cotangent))
 
 
 def case_sigmoid(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     batch, width, _ = _sizes(rng)
     inputs = _with_zeros(rng, rng.normal(size=(batch, width)) * rng.choice([1.0, 10.0, 1e3]))
-    return check_vjp(manual.Activation_Sigmoid(), F.sigmoid_layer, {}, inputs,
-                     rng.normal(size=(batch, width)), "Activation_Sigmoid", rtol, scale_tol)
+    dvalues = rng.normal(size=(batch, width))
+    return check_vjp(manual.Activation_Sigmoid(), F.sigmoid_layer, {}, inputs, dvalues,
+                     "Activation_Sigmoid", rtol, scale_tol, saturation_scales(dvalues))
 
 
 def case_linear(rng, rtol=RTOL, scale_tol=SCALE_TOL):
@@ -121,12 +163,14 @@ def case_bce(rng, rtol=RTOL, scale_tol=SCALE_TOL):
                        y_pred, y_true, rtol, scale_tol)
 
 
-def softmax_scales(dvalues):
-    """Rounding scale of a softmax backward: ``dinputs = s * (dvalues - dvalues . s)``.
+def saturation_scales(dvalues):
+    """Rounding scale of a saturating activation's backward pass: ``max|dvalues|``.
 
-    Where the softmax saturates, an entry of ``dinputs`` is the difference of
-    two terms of size ``|dvalues|``; float64 (manual's and JAX's alike)
-    resolves it to ~1e-16 of ``max|dvalues|``, not of the entry itself.
+    Softmax: ``dinputs = s * (dvalues - dvalues . s)``; sigmoid:
+    ``dinputs = dvalues * s * (1 - s)``. Where they saturate, an entry of
+    ``dinputs`` comes from a difference of terms of size ``|dvalues|``
+    (``1 - s`` for s ~ 1); float64 (manual's and JAX's alike) resolves it to
+    ~1e-16 of ``max|dvalues|``, not of the entry itself.
     """
     return {"dinputs": float(np.abs(dvalues).max())}
 
@@ -140,6 +184,16 @@ def logits_scale(logits):
     does not), not to ~1e-16 of the loss itself.
     """
     return float(np.abs(logits).max())
+
+
+def fused_scale(logits):
+    """Rounding scale of the fused gradient ``(s - onehot) / N``: ``1 / N``.
+
+    For a confidently right sample ``s_y - 1`` is a tiny difference of terms
+    of size 1, resolved to ~1e-16 / N; when every sample is confident, that is
+    far more than 1e-12 of the array's largest entry.
+    """
+    return 1.0 / len(logits)
 
 
 def clipped_predictions(rng, batch, classes, labels, fraction=0.3):
@@ -177,7 +231,7 @@ def case_softmax_cce(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     return Report("Activation_Softmax_Loss_CategoricalCrossentropy", [
         compare("output", fused.output, jit_of(F.softmax)(logits), rtol, scale_tol),
         compare("loss", value, expected_value, rtol, scale_tol, logits_scale(logits)),
-        compare("dinputs", fused.dinputs, expected_grad, rtol, scale_tol),
+        compare("dinputs", fused.dinputs, expected_grad, rtol, scale_tol, fused_scale(logits)),
     ] + untouched)
 
 
@@ -241,8 +295,9 @@ def case_sgd(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     ])
 
 
-CASES = (case_dense, case_relu, case_softmax, case_sigmoid, case_linear, case_cce,
-         case_softmax_cce, case_bce, case_mse, case_mae, case_network, case_sgd)
+CASES = (case_dense, case_dense_regularized, case_dropout, case_relu, case_softmax,
+         case_sigmoid, case_linear, case_cce, case_softmax_cce, case_bce, case_mse, case_mae,
+         case_network, case_sgd)
 #: The class each case checks, to name it when the case itself fails.
 TITLES = {case_dense: "Layer_Dense", case_relu: "Activation_ReLU",
           case_softmax: "Activation_Softmax", case_cce: "Loss_CategoricalCrossentropy",
@@ -250,7 +305,9 @@ TITLES = {case_dense: "Layer_Dense", case_relu: "Activation_ReLU",
           case_network: "Network 2-64-3", case_sgd: "Optimizer_SGD",
           case_sigmoid: "Activation_Sigmoid", case_linear: "Activation_Linear",
           case_bce: "Loss_BinaryCrossentropy", case_mse: "Loss_MeanSquaredError",
-          case_mae: "Loss_MeanAbsoluteError"}
+          case_mae: "Loss_MeanAbsoluteError",
+          case_dense_regularized: "Layer_Dense (L1/L2)",
+          case_dropout: "Layer_Dropout (mask fixed)"}
 
 
 def run_case(case, rng, rtol=RTOL, scale_tol=SCALE_TOL):

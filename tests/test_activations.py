@@ -11,7 +11,7 @@ from strategies import activation_cases, extreme, moderate
 import manual
 from reference import check_vjp
 from reference import functions as F
-from reference.verify import softmax_scales
+from reference.verify import saturation_scales
 
 
 @given(activation_cases())
@@ -47,7 +47,7 @@ def test_softmax_matches_jax_vjp(case):
     softmax = manual.Activation_Softmax()
     frozen = Frozen(logits, dvalues)
     assert_report(check_vjp(softmax, F.softmax_layer, {}, logits, dvalues,
-                            scales=softmax_scales(dvalues)))
+                            scales=saturation_scales(dvalues)))
     assert_array(softmax.output, logits.shape, np.float64)
     assert_array(softmax.dinputs, logits.shape, np.float64)
     np.testing.assert_allclose(softmax.output.sum(axis=1), 1.0, rtol=1e-12)
@@ -59,7 +59,7 @@ def test_softmax_extreme_logits_stay_finite_and_exact(case):
     logits, dvalues = case
     softmax = manual.Activation_Softmax()
     assert_report(check_vjp(softmax, F.softmax_layer, {}, logits, dvalues,
-                            scales=softmax_scales(dvalues)))
+                            scales=saturation_scales(dvalues)))
     assert np.all(np.isfinite(softmax.output)) and np.all(np.isfinite(softmax.dinputs))
 
 

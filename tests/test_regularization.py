@@ -1,0 +1,120 @@
+"""Layer_Dense's L1/L2 regularizers and Layer_Dropout (issue 5, part)."""
+
+import jax
+import numpy as np
+import pytest
+from helpers import Frozen, assert_agrees, assert_array
+from hypothesis import given, note
+from hypothesis import strategies as st
+from strategies import activation_cases, dense_cases, generators
+
+import manual
+from reference import value_and_grad_of, vjp_of
+from reference import functions as F
+
+strengths = st.sampled_from([0.0, 1e-4, 0.5, 3.0])
+
+
+@given(dense_cases(), strengths, strengths, strengths, strengths, generators())
+def test_regularized_dense_matches_jax(case, l1w, l2w, l1b, l2b, rng):
+    inputs, weights, biases, dvalues = case
+    weights = np.where(rng.random(weights.shape) < 0.2, 0.0, weights)  # pin sign(0) = +1
+    biases = np.where(rng.random(biases.shape) < 0.2, 0.0, biases)
+    note(f"l1w={l1w} l2w={l2w} l1b={l1b} l2b={l2b}")
+    layer = manual.Layer_Dense(*weights.shape, weight_regularizer_l1=l1w,
+                               weight_regularizer_l2=l2w, bias_regularizer_l1=l1b,
+                               bias_regularizer_l2=l2b)
+    layer.weights, layer.biases = weights.copy(), biases.copy()
+    frozen = Frozen(inputs, dvalues)
+    layer.forward(inputs)
+    layer.backward(dvalues)
+    params = {"weights": weights, "biases": biases}
+    _, (dparams, dinputs) = vjp_of(F.dense)(params, inputs, dvalues)
+    _, reg_w = value_and_grad_of(F.regularization_loss)(weights, l1w, l2w)
+    _, reg_b = value_and_grad_of(F.regularization_loss)(biases, l1b, l2b)
+    assert_agrees("dweights", layer.dweights, np.asarray(dparams["weights"]) + reg_w)
+    assert_agrees("dbiases", layer.dbiases, np.asarray(dparams["biases"]) + reg_b)
+    assert_agrees("dinputs", layer.dinputs, dinputs)
+    assert_array(layer.dbiases, biases.shape, np.float64)
+    penalty = manual.Loss().regularization_loss(layer)
+    expected = F.regularization_loss(weights, l1w, l2w) + F.regularization_loss(biases, l1b, l2b)
+    assert_agrees("regularization_loss", penalty, expected)
+    frozen.assert_unchanged()
+
+
+def test_l1_sign_at_zero_is_plus_one():
+    layer = manual.Layer_Dense(1, 3, weight_regularizer_l1=0.5)
+    layer.weights = np.array([[-2.0, 0.0, 3.0]])
+    layer.forward(np.zeros((1, 1)))
+    layer.backward(np.zeros((1, 3)))
+    np.testing.assert_array_equal(layer.dweights, [[-0.5, 0.5, 0.5]])
+    assert jax.grad(F.regularization_loss)(np.zeros(1)[0], 0.5) == 0.5  # jnp.abs agrees
+
+
+def test_no_regularizer_means_no_penalty():
+    layer = manual.Layer_Dense(3, 2)
+    assert manual.Loss().regularization_loss(layer) == 0.0
+
+
+@pytest.mark.parametrize("name", ["weight_regularizer_l1", "weight_regularizer_l2",
+                                  "bias_regularizer_l1", "bias_regularizer_l2"])
+@pytest.mark.parametrize("value, error", [(-0.1, ValueError), (float("inf"), ValueError),
+                                          ("0.1", TypeError), (None, TypeError)])
+def test_bad_strengths(name, value, error):
+    with pytest.raises(error, match=name):
+        manual.Layer_Dense(2, 3, **{name: value})
+
+
+@given(activation_cases(), st.sampled_from([0.0, 0.1, 0.5, 0.9]), st.integers(0, 2**32 - 1))
+def test_dropout_matches_jax_with_the_mask_held_fixed(case, rate, seed):
+    inputs, dvalues = case
+    layer = manual.Layer_Dropout(rate, rng=seed)
+    frozen = Frozen(inputs, dvalues)
+    layer.forward(inputs)
+    assert set(np.unique(layer.mask)) <= {0.0, 1 / (1 - rate)}
+    output, (_, dinputs) = vjp_of(F.dropout_layer)({"mask": layer.mask}, inputs, dvalues)
+    layer.backward(dvalues)
+    assert_agrees("output", layer.output, output)
+    assert_agrees("dinputs", layer.dinputs, dinputs)
+    assert_array(layer.dinputs, inputs.shape, np.float64)
+    frozen.assert_unchanged()
+
+
+def test_dropout_is_inverted_and_seedable():
+    x = np.ones((200, 500))
+    a, b = manual.Layer_Dropout(0.3, rng=7), manual.Layer_Dropout(0.3, rng=7)
+    a.forward(x)
+    b.forward(x)
+    np.testing.assert_array_equal(a.mask, b.mask)
+    kept = (a.mask > 0).mean()
+    assert abs(kept - 0.7) < 5 * np.sqrt(0.7 * 0.3 / x.size)  # 5 sigma
+    assert abs(a.output.mean() - 1.0) < 5 * np.sqrt(0.3 / 0.7 / x.size)
+
+
+def test_dropout_off_outside_training():
+    x = np.random.default_rng(0).normal(size=(4, 5))
+    layer = manual.Layer_Dropout(0.5, rng=0)
+    layer.forward(x, training=False)
+    np.testing.assert_array_equal(layer.output, x)
+    layer.backward(np.full((4, 5), 2.0))
+    np.testing.assert_array_equal(layer.dinputs, np.full((4, 5), 2.0))
+
+
+def test_dropout_keeps_float32():
+    layer = manual.Layer_Dropout(0.5, rng=0)
+    layer.forward(np.ones((3, 4), dtype=np.float32))
+    layer.backward(np.ones((3, 4), dtype=np.float32))
+    assert_array(layer.output, (3, 4), np.float32)
+    assert_array(layer.dinputs, (3, 4), np.float32)
+
+
+@pytest.mark.parametrize("rate, error", [(1.0, ValueError), (-0.1, ValueError),
+                                         (1.5, ValueError), ("0.5", TypeError)])
+def test_bad_dropout_rate(rate, error):
+    with pytest.raises(error, match="rate"):
+        manual.Layer_Dropout(rate)
+
+
+def test_dropout_backward_before_forward():
+    with pytest.raises(RuntimeError, match="before forward"):
+        manual.Layer_Dropout(0.5).backward(np.ones((2, 2)))
