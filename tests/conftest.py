@@ -14,6 +14,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
+from hypothesis.errors import InvalidArgument  # noqa: E402
 
 settings.register_profile(
     "fast", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -28,6 +29,12 @@ settings.register_profile(
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow],
 )
-# "ci" is Hypothesis's built-in profile (derandomized, no database, deadline=None).
+# "ci" is Hypothesis's built-in profile (derandomized, no database, deadline=None);
+# older Hypothesis releases lack it, so register the same settings there.
+try:
+    settings.get_profile("ci")
+except InvalidArgument:
+    settings.register_profile("ci", derandomize=True, database=None, deadline=None,
+                              print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 _profile = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "fast")
 settings.load_profile(_profile)
