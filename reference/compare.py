@@ -200,11 +200,15 @@ def vjp_of(fn):
 
 
 @functools.lru_cache(maxsize=None)
-def value_and_grad_of(fn):
-    """Compiled ``jax.value_and_grad(fn)`` (first argument), built once per ``fn``."""
+def value_and_grad_of(fn, has_aux=False):
+    """Compiled ``jax.value_and_grad(fn, has_aux=has_aux)`` (first argument), built once.
+
+    With ``has_aux``, ``fn`` returns ``(value, aux)``: one compilation yields
+    the value, the gradient and ``aux`` (compiling is most of an oracle's cost).
+    """
     import jax
 
-    return jax.jit(jax.value_and_grad(fn))
+    return jax.jit(jax.value_and_grad(fn, has_aux=has_aux))
 
 
 @functools.lru_cache(maxsize=None)

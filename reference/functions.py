@@ -77,6 +77,11 @@ def softmax_cce_loss(logits, labels):
     return jnp.mean(jax.nn.logsumexp(logits, axis=1) - true_class(logits, labels))
 
 
+def softmax_cce_loss_and_softmax(logits, labels):
+    """``(softmax_cce_loss, softmax)``: for ``value_and_grad(..., has_aux=True)``."""
+    return softmax_cce_loss(logits, labels), softmax(logits)
+
+
 def seed_softmax_cce_loss(logits, labels):
     """The seed's fused forward: ``cce_loss(softmax(z), y)``, clip included.
 
@@ -142,6 +147,16 @@ def regularization_loss(params, l1=0.0, l2=0.0):
     each with its own strengths.
     """
     return l1 * jnp.sum(jnp.abs(params)) + l2 * jnp.sum(params * params)
+
+
+def dense_penalty(params, strengths):
+    """A Dense layer's penalty: ``regularization_loss`` of its weights plus of its biases.
+
+    ``strengths`` is ``(l1 weights, l2 weights, l1 biases, l2 biases)``.
+    """
+    l1w, l2w, l1b, l2b = strengths
+    return (regularization_loss(params["weights"], l1w, l2w)
+            + regularization_loss(params["biases"], l1b, l2b))
 
 
 def dropout_layer(params, inputs):

@@ -17,7 +17,7 @@ KEYS = [(layer, name) for layer in ("dense1", "dense2") for name in ("weights", 
 def test_network_gradients_match_jax_grad(case):
     params, X, y = case
     loss, dense1, dense2 = manual_network(params, X, y)
-    expected_loss, grads = value_and_grad_of(F.network_loss)(params, X, y)
+    expected_loss, grads = value_and_grad_of(F.network_loss)(params, X, y.astype(np.int64))
     assert_agrees("loss", loss, expected_loss, scale=logits_scale(dense2.output))
     for (key, name), layer in zip(KEYS, (dense1, dense1, dense2, dense2)):
         actual = getattr(layer, "d" + name)
