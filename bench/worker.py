@@ -27,23 +27,18 @@ def _peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _time_blocks(run, epochs, repeats):
-    """Seconds per epoch of ``repeats`` blocks of ``run(epochs)``."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run(epochs)
-        times.append((time.perf_counter() - start) / epochs)
-    return times
+def _seconds(run, epochs):
+    """Wall-clock seconds of ``run(epochs)``."""
+    start = time.perf_counter()
+    run(epochs)
+    return time.perf_counter() - start
 
 
 def _calibrate(run, target_seconds):
     """How many epochs make one timed block last about ``target_seconds``."""
     epochs = 1
     while True:
-        start = time.perf_counter()
-        run(epochs)
-        elapsed = time.perf_counter() - start
+        elapsed = _seconds(run, epochs)
         if elapsed >= target_seconds / 4 or epochs >= 1_000_000:
             return max(1, round(epochs * target_seconds / max(elapsed, 1e-9)))
         epochs *= 4
@@ -99,9 +94,7 @@ class Measurement:
                     for _ in range(n):
                         p, loss, accuracy = step(p, Xj, yj)
                     jax.block_until_ready(p)
-            start = time.perf_counter()
-            run(1)  # compiles
-            self.compile_seconds = time.perf_counter() - start
+            self.compile_seconds = _seconds(run, 1)  # the first call compiles
         run(3)  # warm-up
         self.run = run
         self.epochs = _calibrate(run, spec["target_seconds"])
@@ -109,7 +102,7 @@ class Measurement:
 
     def block(self):
         """Time one block of ``epochs`` epochs; return (and keep) its µs per epoch."""
-        self.us.append(_time_blocks(self.run, self.epochs, 1)[0] * 1e6)
+        self.us.append(_seconds(self.run, self.epochs) / self.epochs * 1e6)
         return self.us[-1]
 
     def record(self):

@@ -82,9 +82,8 @@ def cmd_verify_layer(args, parser):
     width = np.shape(weights)[0] if weights is not None else args.width
     rng = np.random.default_rng(args.seed)
     inputs = rng.standard_normal((args.batch, width))
-    for name in ("biases",):  # zero biases hide bias bugs
-        if hasattr(layer, name):
-            setattr(layer, name, rng.standard_normal(np.shape(getattr(layer, name))))
+    if hasattr(layer, "biases"):  # zero biases hide bias bugs
+        layer.biases = rng.standard_normal(np.shape(layer.biases))
     report = check_layer(layer, inputs, rtol=args.rtol, scale_tol=args.scale_tol, seed=args.seed)
     print(report)
     if args.json:

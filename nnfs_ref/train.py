@@ -126,38 +126,30 @@ def train(config, initial=None, out=sys.stdout):
 
     losses = np.empty(config.epochs)
     accuracies = np.empty(config.epochs)
-    bar = _progress_bar(config)
-    with np.errstate(all="ignore"):  # a diverging run is caught below, by its loss
-        _loop(config, X, y, dense1, activation1, dense2, loss_activation, optimizer,
-              losses, accuracies, bar, out)
-    bar.close()
+    # The seed's epoch loop (Cell [31]); a diverging run is caught by its loss, not warnings.
+    with _progress_bar(config) as bar, np.errstate(all="ignore"):
+        for epoch in range(config.epochs):
+            dense1.forward(X)
+            activation1.forward(dense1.output)
+            dense2.forward(activation1.output)
+            loss = loss_activation.forward(dense2.output, y)
+            accuracy = np.mean(np.argmax(loss_activation.output, axis=1) == y)
+            losses[epoch], accuracies[epoch] = loss, accuracy
+            if not np.isfinite(loss):
+                raise Diverged(f"training diverged at epoch {epoch}: the loss is {loss} "
+                               f"(is --learning-rate {config.learning_rate} too large?)")
+            if not config.quiet and not epoch % config.print_every:
+                seed_loss = loss_activation.loss.calculate(loss_activation.output, y)
+                bar.write(f"epoch: {epoch}, acc: {accuracy:.3f}, loss: {seed_loss:.3f}",
+                          file=out)
+            loss_activation.backward(loss_activation.output, y)
+            dense2.backward(loss_activation.dinputs)
+            activation1.backward(dense2.dinputs)
+            dense1.backward(activation1.dinputs)
+            optimizer.update_params(dense1)
+            optimizer.update_params(dense2)
+            bar.update()
     return TrainResult(X, y, (dense1, dense2), losses, accuracies)
-
-
-def _loop(config, X, y, dense1, activation1, dense2, loss_activation, optimizer,
-          losses, accuracies, bar, out):
-    """The seed's epoch loop (Cell [31])."""
-    for epoch in range(config.epochs):
-        dense1.forward(X)
-        activation1.forward(dense1.output)
-        dense2.forward(activation1.output)
-        loss = loss_activation.forward(dense2.output, y)
-        accuracy = np.mean(np.argmax(loss_activation.output, axis=1) == y)
-        losses[epoch], accuracies[epoch] = loss, accuracy
-        if not np.isfinite(loss):
-            bar.close()
-            raise Diverged(f"training diverged at epoch {epoch}: the loss is {loss} "
-                           f"(is --learning-rate {config.learning_rate} too large?)")
-        if not config.quiet and not epoch % config.print_every:
-            seed_loss = loss_activation.loss.calculate(loss_activation.output, y)
-            bar.write(f"epoch: {epoch}, acc: {accuracy:.3f}, loss: {seed_loss:.3f}", file=out)
-        loss_activation.backward(loss_activation.output, y)
-        dense2.backward(loss_activation.dinputs)
-        activation1.backward(dense2.dinputs)
-        dense1.backward(activation1.dinputs)
-        optimizer.update_params(dense1)
-        optimizer.update_params(dense2)
-        bar.update()
 
 
 #: Runs with fewer epochs than this get no progress bar.

@@ -220,7 +220,7 @@ def jit_of(fn):
 
 
 def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, scale_tol=SCALE_TOL,
-              scales=None):
+              scales=None, atol=0.0):
     """Check a manual layer's forward and backward against ``jax.vjp`` of ``fn``.
 
     Parameters
@@ -239,6 +239,8 @@ def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, scale
         ``inputs unchanged``, ``dvalues unchanged``); JAX is given copies.
     scales : dict of str -> float, optional
         ``scale`` for :func:`compare`, per row name (e.g. ``{"dinputs": ...}``).
+    atol : float
+        An absolute allowance added to every entry's (see :func:`compare`).
 
     Returns
     -------
@@ -259,8 +261,8 @@ def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, scale
     actual.update({"d" + name: getattr(layer, "d" + name, None) for name in params})
     expected = {"output": output, "dinputs": dinputs}
     expected.update({"d" + name: value for name, value in dparams.items()})
-    checks = [compare(name, actual[name], expected[name], rtol, scale_tol, scales.get(name))
-              for name in actual]
+    checks = [compare(name, actual[name], expected[name], rtol, scale_tol, scales.get(name),
+                      atol) for name in actual]
     return Report(title or type(layer).__name__, checks + untouched)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 import manual
 from reference import functions as F
+from reference.check import check_loss
 from reference.compare import (
     RTOL, SCALE_TOL, Report, check_vjp, compare, jit_of, require_x64, unchanged_checks,
     value_and_grad_of, vjp_of,
@@ -124,15 +125,12 @@ def case_linear(rng, rtol=RTOL, scale_tol=SCALE_TOL):
 
 
 def loss_report(title, loss, fn, y_pred, y_true, rtol=RTOL, scale_tol=SCALE_TOL):
-    """A loss's mean value and ``backward`` against ``jax.value_and_grad(fn)``."""
-    given = {"y_pred": y_pred.copy(), "y_true": y_true.copy()}
-    value = loss.calculate(y_pred, y_true)
-    loss.backward(y_pred, y_true)
-    expected_value, expected_grad = value_and_grad_of(fn)(given["y_pred"], given["y_true"])
-    return Report(title, [
-        compare("loss", value, expected_value, rtol, scale_tol),
-        compare("dinputs", loss.dinputs, expected_grad, rtol, scale_tol),
-    ] + unchanged_checks(given, {"y_pred": y_pred, "y_true": y_true}))
+    """A loss's mean value and ``backward`` against ``jax.value_and_grad(fn)``.
+
+    :func:`reference.check_loss` with the JAX oracle, under ``title``.
+    """
+    report = check_loss(loss, y_pred, y_true, fn=fn, rtol=rtol, scale_tol=scale_tol)
+    return Report(title, report.checks)
 
 
 def _regression(rng):
