@@ -24,7 +24,12 @@ from manual.losses import (
     Loss_MeanAbsoluteError,
     Loss_MeanSquaredError,
 )
-from manual.optimizers import Optimizer_SGD
+from manual.optimizers import (
+    Optimizer_Adagrad,
+    Optimizer_Adam,
+    Optimizer_RMSprop,
+    Optimizer_SGD,
+)
 
 __all__ = [
     "Activation_Linear",
@@ -42,5 +47,8 @@ __all__ = [
     "Loss_CategoricalCrossentropy",
     "Loss_MeanAbsoluteError",
     "Loss_MeanSquaredError",
+    "Optimizer_Adagrad",
+    "Optimizer_Adam",
+    "Optimizer_RMSprop",
     "Optimizer_SGD",
 ]

@@ -7,6 +7,7 @@ deep inside NumPy or as a silently wrong answer.
 """
 
 import functools
+import numbers
 
 import numpy as np
 
@@ -144,3 +145,19 @@ def targets_like(y_true, shape, name="y_true", low=None, high=None):
         raise ValueError(f"{name} must lie in [{low}, {high}], got values in "
                          f"[{y.min()}, {y.max()}]")
     return y
+
+
+def hyperparameter(value, name, low, high=None, low_open=False):
+    """Check a real, finite hyper-parameter in ``[low, high)`` (``(low, high)`` if ``low_open``).
+
+    ``high=None`` means no upper bound. Returns ``value``; raises ``TypeError``
+    for a non-number (``bool`` included) and ``ValueError`` naming the interval.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    above_low = value > low if low_open else value >= low
+    below_high = high is None or value < high
+    if not (np.isfinite(value) and above_low and below_high):
+        interval = f"{'(' if low_open else '['}{low:g}, {'inf' if high is None else f'{high:g}'})"
+        raise ValueError(f"{name} must lie in {interval}, got {value}")
+    return value

@@ -1,10 +1,8 @@
 """Trainable layers, and dropout."""
 
-import numbers
-
 import numpy as np
 
-from manual._validate import as_batch, require_forward, same_shape
+from manual._validate import as_batch, hyperparameter, require_forward, same_shape
 
 
 class Layer_Dense:
@@ -50,11 +48,7 @@ class Layer_Dense:
                      "bias_regularizer_l1": bias_regularizer_l1,
                      "bias_regularizer_l2": bias_regularizer_l2}
         for name, value in strengths.items():
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-            if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be >= 0 and finite, got {value}")
-            setattr(self, name, value)
+            setattr(self, name, hyperparameter(value, name, 0))
         self.weights = 0.01 * np.random.randn(n_inputs, n_neurons)
         self.biases = np.zeros((1, n_neurons))
 
@@ -129,11 +123,7 @@ class Layer_Dropout:
     """
 
     def __init__(self, rate, rng=None):
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
-            raise TypeError(f"rate must be a real number, got {type(rate).__name__}")
-        if not 0 <= rate < 1:
-            raise ValueError(f"rate must lie in [0, 1), got {rate}")
-        self.rate = rate
+        self.rate = hyperparameter(rate, "rate", 0, 1)
         self.rng = rng if rng is None or isinstance(rng, np.random.Generator) \
             else np.random.default_rng(rng)
 

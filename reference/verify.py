@@ -10,9 +10,10 @@ import numpy as np
 
 import manual
 from reference import functions as F
+from reference import optimizers as O
 from reference.check import check_loss
 from reference.compare import (
-    RTOL, SCALE_TOL, Report, check_vjp, compare, jit_of, require_x64, unchanged_checks,
+    RTOL, SCALE_TOL, Report, check_vjp, compare, require_x64, unchanged_checks,
     value_and_grad_of, vjp_of,
 )
 
@@ -275,35 +276,54 @@ def case_network(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     return Report("Network 2-64-3", checks)
 
 
-def case_sgd(rng, rtol=RTOL, scale_tol=SCALE_TOL):
-    _, n_in, n_out = _sizes(rng)
-    learning_rate = float(rng.uniform(1e-3, 2.0))
-    layer = manual.Layer_Dense(n_in, n_out)
-    params = {"weights": rng.normal(size=(n_in, n_out)), "biases": rng.normal(size=(1, n_out))}
-    grads = {"weights": rng.normal(size=(n_in, n_out)), "biases": rng.normal(size=(1, n_out))}
-    layer.weights, layer.biases = params["weights"].copy(), params["biases"].copy()
-    layer.dweights, layer.dbiases = grads["weights"].copy(), grads["biases"].copy()
-    manual.Optimizer_SGD(learning_rate).update_params(layer)
-    expected = jit_of(F.sgd_update)(params, grads, learning_rate)
-    return Report("Optimizer_SGD", [
-        compare("weights", layer.weights, expected["weights"], rtol, scale_tol),
-        compare("biases", layer.biases, expected["biases"], rtol, scale_tol),
-    ])
+def _optimizer_case(kind, title, **fixed):
+    """A case running the manual optimizer ``kind`` for STEPS steps on one book layer shape.
 
+    Hyper-parameters are random but for ``fixed``. Compared with
+    :func:`reference.optimizers.run_book` (the book's rule in JAX) and, where
+    the rules coincide, with optax.
+    """
+    cls = getattr(manual, O.CLASSES[kind])
+
+    def case(rng, rtol=RTOL, scale_tol=SCALE_TOL):
+        hyper = {**O.random_hyperparameters(kind, rng), **fixed}
+        params, grads = O.random_problem(rng, O.LAYER_SHAPES[rng.integers(2)])
+        actual = O.run_manual(cls(**hyper), params, grads)
+        expected = {"book": O.run_book(kind, hyper, params, grads)}
+        if O.optax_coincides(kind, hyper):
+            expected["optax"] = O.run_optax(kind, hyper, params, grads)
+        return Report(title, [
+            compare(f"{name} vs {oracle}", actual[name], result[name], rtol, scale_tol)
+            for oracle, result in expected.items() for name in ("weights", "biases")
+        ])
+
+    case.__name__ = f"case_{kind}"
+    case.title = title
+    return case
+
+
+OPTIMIZER_CASES = (
+    _optimizer_case("sgd", "Optimizer_SGD", momentum=0.0),
+    _optimizer_case("sgd", "Optimizer_SGD (momentum)"),
+    _optimizer_case("adagrad", "Optimizer_Adagrad"),
+    _optimizer_case("rmsprop", "Optimizer_RMSprop"),
+    _optimizer_case("adam", "Optimizer_Adam"),
+)
 
 CASES = (case_dense, case_dense_regularized, case_dropout, case_relu, case_softmax,
          case_sigmoid, case_linear, case_cce, case_softmax_cce, case_bce, case_mse, case_mae,
-         case_network, case_sgd)
+         case_network) + OPTIMIZER_CASES
 #: The class each case checks, to name it when the case itself fails.
 TITLES = {case_dense: "Layer_Dense", case_relu: "Activation_ReLU",
           case_softmax: "Activation_Softmax", case_cce: "Loss_CategoricalCrossentropy",
           case_softmax_cce: "Activation_Softmax_Loss_CategoricalCrossentropy",
-          case_network: "Network 2-64-3", case_sgd: "Optimizer_SGD",
+          case_network: "Network 2-64-3",
           case_sigmoid: "Activation_Sigmoid", case_linear: "Activation_Linear",
           case_bce: "Loss_BinaryCrossentropy", case_mse: "Loss_MeanSquaredError",
           case_mae: "Loss_MeanAbsoluteError",
           case_dense_regularized: "Layer_Dense (L1/L2)",
-          case_dropout: "Layer_Dropout (mask fixed)"}
+          case_dropout: "Layer_Dropout (mask fixed)",
+          **{case: case.title for case in OPTIMIZER_CASES}}
 
 
 def run_case(case, rng, rtol=RTOL, scale_tol=SCALE_TOL):

@@ -151,3 +151,32 @@ def binary_cases(draw, clipped=True):
     hard = draw(st.booleans())
     y_true = rng.integers(0, 2, size=shape).astype(float) if hard else rng.random(shape)
     return y_pred, y_true
+
+
+#: Hyper-parameter strategies of the book's optimizers (decay and momentum often 0).
+HYPERPARAMETERS = {
+    "learning_rate": st.floats(1e-4, 1.0),
+    "decay": st.sampled_from([0.0, 1e-3, 0.1]),
+    "momentum": st.one_of(st.just(0.0), st.floats(0.0, 0.99)),
+    "epsilon": st.sampled_from([1e-7, 1e-3]),
+    "rho": st.floats(0.0, 0.999),
+    "beta_1": st.floats(0.0, 0.99),
+    "beta_2": st.floats(0.9, 0.9999),
+}
+
+
+@st.composite
+def optimizer_cases(draw, kind, **fixed):
+    """``(hyper, params, grads)`` for the optimizer ``kind`` on one of the book's layer shapes.
+
+    ``grads`` holds ``reference.optimizers.STEPS`` gradients (one scale per
+    step, 1e-4 to 10, some entries exactly 0); ``fixed`` pins hyper-parameters.
+    """
+    from reference import optimizers as O
+
+    hyper = O.hyperparameters(kind, **{name: draw(HYPERPARAMETERS[name])
+                                       for name in O.DEFAULTS[kind]})
+    hyper.update(fixed)
+    shape = draw(st.sampled_from(O.LAYER_SHAPES))
+    params, grads = O.random_problem(draw(generators()), shape)
+    return hyper, params, grads
