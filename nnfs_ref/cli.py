@@ -126,17 +126,20 @@ def cmd_verify(args):
 
 
 def cmd_train(args, parser):
-    """Train the seed's network; exit 0, 1 if it diverged or a file is bad, 2 on bad options."""
+    """Train one of the book's tasks; exit 0, 1 if it diverged or a file is bad, 2 if misused."""
     import numpy as np
 
     from nnfs_ref import train
 
-    config = train.TrainConfig(
-        epochs=args.epochs, learning_rate=args.learning_rate, hidden=args.hidden,
-        samples=args.samples, classes=args.classes, print_every=args.print_every,
-        seed=args.seed, nnfs_init=not args.no_nnfs_init, quiet=args.quiet,
-    )
     try:
+        config = train.TrainConfig(
+            task=args.task, epochs=args.epochs, optimizer=args.optimizer,
+            learning_rate=args.learning_rate, decay=args.decay, momentum=args.momentum,
+            epsilon=args.epsilon, rho=args.rho, beta_1=args.beta_1, beta_2=args.beta_2,
+            hidden=args.hidden, samples=args.samples, classes=args.classes, l1=args.l1,
+            l2=args.l2, print_every=args.print_every, seed=args.seed,
+            nnfs_init=not args.no_nnfs_init, quiet=args.quiet,
+        )
         config.validate()
     except ValueError as exc:
         parser.error(str(exc))
@@ -147,7 +150,7 @@ def cmd_train(args, parser):
     initial = None
     if args.load:
         try:
-            initial = train.load_parameters(args.load, config.hidden, config.classes)
+            initial = train.load_parameters(args.load, config.parameter_shapes())
         except ValueError as exc:
             print(f"nnfs-ref train: error: --load {exc}", file=sys.stderr)
             return 1
@@ -164,12 +167,17 @@ def cmd_train(args, parser):
         return 1
     if args.save:
         train.save_parameters(args.save, result)
+    options = ", ".join(f"{k.replace('_', ' ')} {v:g}"
+                        for k, v in config.optimizer_options().items())
     if args.plot:
-        train.plot(result, args.plot, title=f"nnfs-ref train: {config.epochs} epochs, "
-                                            f"learning rate {config.learning_rate}")
+        train.plot(result, args.plot, title=f"nnfs-ref train --task {config.task}: "
+                                            f"{config.epochs} epochs, {config.optimizer}"
+                                            + (f" ({options})" if options else ""))
     if not config.quiet and config.epochs:
-        print(f"nnfs-ref train: {config.epochs} epochs, final accuracy "
-              f"{result.accuracies[-1]:.3f}, loss {result.losses[-1]:.3f}"
+        print(f"nnfs-ref train: {config.task}, {config.optimizer}"
+              + (f" ({options})" if options else "")
+              + f", {config.epochs} epochs, final accuracy {result.accuracies[-1]:.3f}, "
+              f"loss {result.losses[-1]:.3f}"
               + (f"; saved {args.save}" if args.save else "")
               + (f"; plotted {args.plot}" if args.plot else ""), file=sys.stderr)
     return 0
@@ -249,19 +257,49 @@ def main(argv=None):
 
     train = sub.add_parser(
         "train",
-        help="run the seed's training loop with the manual classes",
-        description="Train the seed's network (spiral data, Dense 2->H, ReLU, Dense H->C, "
-                    "softmax + CCE, SGD) and print 'epoch: N, acc: A, loss: L' every "
-                    "--print-every epochs, as the seed does. With the defaults the log is "
-                    "the seed's, line for line.",
+        help="train the seed's network (or the book's other tasks) with the manual classes",
+        description="Train one of the book's tasks with the manual classes and print "
+                    "'epoch: N, acc: A, loss: L' every --print-every epochs, as the seed does "
+                    "(with '(data_loss: D, reg_loss: R)' when a regularizer is on and "
+                    "', lr: X' with decay, as the book does). Tasks: spiral (the seed's: "
+                    "Dense 2->H, ReLU, Dense H->C, softmax + CCE, SGD), binary (the book's "
+                    "logistic regression: sigmoid + BCE, Adam), sine (the book's regression: "
+                    "two hidden layers, linear + MSE, Adam). Options left out take the book's "
+                    "settings for the task; with none at all the log is the seed's, line for "
+                    "line.",
     )
+    train.add_argument("--task", choices=("spiral", "binary", "sine"), default="spiral",
+                       help="default spiral (the seed's)")
     train.add_argument("--epochs", type=_int, default=10001, help="default 10001")
-    train.add_argument("--learning-rate", type=_float, default=0.5,
-                       help="SGD learning rate (default 0.5, the seed's; the book's is 1.0)")
-    train.add_argument("--hidden", type=_int, default=64, help="hidden units (default 64)")
-    train.add_argument("--samples", type=_int, default=100,
-                       help="spiral points per class (default 100)")
-    train.add_argument("--classes", type=_int, default=3, help="spiral arms (default 3)")
+    optimizer = train.add_argument_group(
+        "optimizer", "Options left out take the book's values for the task and optimizer "
+                     "(spiral: SGD, learning rate 0.5 as in the seed; binary: Adam, decay "
+                     "5e-7; sine: Adam, learning rate 0.005, decay 1e-3), or else the "
+                     "optimizer's defaults.")
+    optimizer.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"),
+                           help="default: the task's (see above)")
+    optimizer.add_argument("--learning-rate", type=_float,
+                           help="initial learning rate (SGD's default 0.5 is the seed's; the "
+                                "book's is 1.0)")
+    optimizer.add_argument("--decay", type=_float,
+                           help="learning-rate decay: lr / (1 + decay * step) (default 0)")
+    optimizer.add_argument("--momentum", type=_float, help="sgd only (default 0)")
+    optimizer.add_argument("--epsilon", type=_float,
+                           help="adagrad, rmsprop, adam (default 1e-7)")
+    optimizer.add_argument("--rho", type=_float, help="rmsprop only (default 0.9)")
+    optimizer.add_argument("--beta-1", type=_float, help="adam only (default 0.9)")
+    optimizer.add_argument("--beta-2", type=_float, help="adam only (default 0.999)")
+    train.add_argument("--hidden", type=_int, default=64,
+                       help="units per hidden layer (default 64)")
+    train.add_argument("--samples", type=_int,
+                       help="spiral/binary: points per class (default 100); sine: points "
+                            "(default 1000)")
+    train.add_argument("--classes", type=_int, help="spiral arms, spiral only (default 3)")
+    train.add_argument("--l1", type=_float, default=0.0,
+                       help="L1 strength on the hidden layers' weights and biases (default 0)")
+    train.add_argument("--l2", type=_float,
+                       help="L2 strength on the hidden layers' weights and biases (default: "
+                            "5e-4 for binary, as in the book; 0 otherwise)")
     train.add_argument("--print-every", type=_int, default=100, help="default 100")
     train.add_argument("--seed", type=_int, default=0, help="random seed (default 0)")
     train.add_argument("--no-nnfs-init", action="store_true",

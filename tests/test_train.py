@@ -167,3 +167,82 @@ def test_progress_bar_goes_to_a_terminal_stderr_never_to_stdout():
     assert result.returncode == 0
     assert result.stdout == seed_log(0.5, 3001)
     assert b"epoch/s" in terminal or b"it/s" in terminal or b"%|" in terminal
+
+
+def test_the_seeds_optimizer_spelled_out_gives_the_seeds_log():
+    spelled = nnfs_ref("train", "--epochs", "501", "--optimizer", "sgd", "--learning-rate", "0.5",
+                       "--decay", "0", "--momentum", "0", "--l1", "0", "--l2", "0")
+    assert spelled.stdout == seed_log(0.5, 501)
+
+
+@pytest.mark.parametrize("args, first, floor", [
+    # The book's binary logistic regression: Adam with decay 5e-7, L2 5e-4 on dense1.
+    (["--task", "binary", "--epochs", "1001"],
+     "epoch: 0, acc: 0.500, loss: 0.693 (data_loss: 0.693, reg_loss: 0.000), lr: 0.001", 0.7),
+    # The book's sine regression: Adam, learning rate 0.005, decay 1e-3.
+    (["--task", "sine", "--epochs", "1001", "--samples", "200"], "epoch: 0, acc: ", 0.3),
+    # Other optimizers on the seed's task.
+    (["--optimizer", "adam", "--learning-rate", "0.02", "--epochs", "1001"],
+     "epoch: 0, acc: 0.360, loss: 1.099", 0.6),
+    (["--optimizer", "sgd", "--momentum", "0.9", "--decay", "1e-3", "--epochs", "2001"],
+     "epoch: 0, acc: 0.360, loss: 1.099, lr: 0.5", 0.8),
+    (["--optimizer", "rmsprop", "--learning-rate", "0.02", "--decay", "1e-5", "--rho", "0.999",
+      "--epochs", "1001"], "epoch: 0, acc: 0.360, loss: 1.099, lr: 0.02", 0.5),
+    (["--optimizer", "adagrad", "--epochs", "1001", "--l2", "5e-4"],
+     "epoch: 0, acc: 0.360, loss: 1.099 (data_loss: 1.099, reg_loss: 0.000)", 0.5),
+])
+def test_tasks_and_optimizers_learn(args, first, floor, tmp_path):
+    path = tmp_path / "params.npz"
+    epochs = int(args[args.index("--epochs") + 1])
+    result = nnfs_ref("train", *args, "--print-every", str(epochs // 2), "--save", str(path))
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3 and lines[0].startswith(first), lines
+    accuracies = [float(line.split("acc: ")[1].split(",")[0]) for line in lines]
+    assert accuracies[-1] >= floor, lines  # the task's own accuracy measure
+    assert "final accuracy" in result.stderr
+    with np.load(path, allow_pickle=False) as archive:
+        assert all(np.all(np.isfinite(archive[name])) for name in archive.files)
+        if "sine" in args:
+            assert {name: archive[name].shape for name in archive.files} == {
+                "dense1_weights": (1, 64), "dense1_biases": (1, 64),
+                "dense2_weights": (64, 64), "dense2_biases": (1, 64),
+                "dense3_weights": (64, 1), "dense3_biases": (1, 1)}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--optimizer", "adam", "--momentum", "0.9"],
+     "--momentum applies to --optimizer sgd, not adam"),
+    (["--task", "sine", "--rho", "0.9"], "--rho applies to --optimizer rmsprop, not adam"),
+    (["--optimizer", "rmsprop", "--rho", "1.5"], "--rho must lie in [0, 1), got 1.5"),
+    (["--optimizer", "adam", "--beta-2", "1"], "--beta-2 must lie in [0, 1), got 1.0"),
+    (["--optimizer", "adagrad", "--epsilon", "0"], "--epsilon must lie in (0, inf), got 0.0"),
+    (["--decay", "-1"], "--decay must lie in [0, inf), got -1.0"),
+    (["--l2", "-1"], "--l2 must be >= 0"),
+    (["--task", "sine", "--classes", "3"], "--classes applies to --task spiral only"),
+    (["--task", "circle"], "invalid choice: 'circle'"),
+    (["--optimizer", "lion"], "invalid choice: 'lion'"),
+])
+def test_bad_optimizer_and_task_options_are_usage_errors(args, message):
+    result = nnfs_ref("train", *args, check=False)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr and message in result.stderr, result.stderr
+
+
+def test_load_checks_the_tasks_shapes(tmp_path):
+    spiral = _write(tmp_path / "spiral.npz", **GOOD)
+    result = nnfs_ref("train", "--task", "sine", "--epochs", "1", "--load", spiral, check=False)
+    assert result.returncode == 1
+    assert "lacks the array(s) dense3_weights, dense3_biases" in result.stderr
+    three = _write(tmp_path / "three.npz", **GOOD, dense3_weights=np.zeros((64, 1)),
+                   dense3_biases=np.zeros((1, 1)))
+    result = nnfs_ref("train", "--task", "sine", "--epochs", "1", "--load", three, check=False)
+    assert result.returncode == 1
+    assert "dense1_weights has shape (2, 64), expected (1, 64)" in result.stderr
+
+
+@pytest.mark.parametrize("task", ["binary", "sine"])
+def test_plots_of_the_other_tasks(task, tmp_path):
+    path = tmp_path / f"{task}.png"
+    nnfs_ref("train", "--task", task, "--epochs", "20", "--samples", "50", "--quiet",
+             "--plot", str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
