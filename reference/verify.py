@@ -355,28 +355,30 @@ def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL):
         raise ValueError(f"examples must be at least 1, got {examples}")
     rng = np.random.default_rng(seed)
     rows = {}
+    classes = {}  # class -> the order it first appeared in, to keep a class's rows together
     for _ in range(examples):
         for case in CASES:
             for row in run_case(case, rng, rtol, scale_tol):
                 row["failed"] = int(not row["ok"])
                 key = (row["cls"], row["name"])
+                classes.setdefault(row["cls"], len(classes))
                 if key in rows:
                     failed = rows[key]["failed"] + row["failed"]
                     rows[key] = dict(_worse(rows[key], row), failed=failed)
                     rows[key]["ok"] = failed == 0
                 else:
                     rows[key] = row
-    return list(rows.values())
+    return sorted(rows.values(), key=lambda r: classes[r["cls"]])
 
 
 def verdict(rows, examples):
     """One line saying whether every gradient agreed."""
     bad = [r for r in rows if not r["ok"]]
     if not bad:
-        return (f"OK: all {len(rows)} checks agree with JAX autodiff "
+        return (f"OK: all {len(rows)} checks agree with their JAX references "
                 f"on {examples} random cases each.")
     names = ", ".join(f"{r['cls']}.{r['name']}" for r in bad)
-    return f"FAIL: {len(bad)} of {len(rows)} checks disagree with JAX autodiff: {names}"
+    return f"FAIL: {len(bad)} of {len(rows)} checks disagree with their JAX references: {names}"
 
 
 __all__ = ["CASES", "run", "run_case", "verdict", "manual_network", "random_network"]

@@ -42,7 +42,7 @@ def test_matches_the_books_rule_over_many_steps(kind, data):
     ("sgd", {"decay": 0.0}),      # momentum at a constant rate
     ("rmsprop", {}),
     ("adam", {}),
-])
+], ids=["sgd", "sgd-momentum", "rmsprop", "adam"])
 @given(data=st.data())
 def test_matches_optax_where_the_rules_coincide(kind, fixed, data):
     hyper, params, grads = data.draw(optimizer_cases(kind, **fixed), label="case")
