@@ -31,7 +31,6 @@ import manual
 class Task:
     """One of the book's training problems and the settings the book trains it with."""
 
-    description: str
     inputs: int             # input width
     hidden_layers: int      # Dense + ReLU pairs before the output layer
     optimizer: str          # the book's optimizer for the task
@@ -44,16 +43,15 @@ class Task:
 
 
 TASKS = {
-    "spiral": Task("the seed's spiral classification: Dense 2->H, ReLU, Dense H->C, softmax "
-                   "+ categorical cross-entropy", 2, 1, "sgd", (), 100, 0.01, 0.0,
-                   "softmax + CCE", "argmax == label"),
-    "binary": Task("the book's binary logistic regression (ch. 16) on 2-class spiral data: "
-                   "Dense 2->H (L2 5e-4), ReLU, Dense H->1, sigmoid + binary cross-entropy",
-                   2, 1, "adam", (("decay", 5e-7),), 100, 0.01, 5e-4, "sigmoid + BCE",
+    # The seed's spiral classification: Dense 2->H, ReLU, Dense H->C, softmax + CCE, SGD.
+    "spiral": Task(2, 1, "sgd", (), 100, 0.01, 0.0, "softmax + CCE", "argmax == label"),
+    # The book's binary logistic regression (ch. 16) on 2-class spiral data: Dense 2->H
+    # (L2 5e-4), ReLU, Dense H->1, sigmoid + binary cross-entropy, Adam.
+    "binary": Task(2, 1, "adam", (("decay", 5e-7),), 100, 0.01, 5e-4, "sigmoid + BCE",
                    "(p > 0.5) == label"),
-    "sine": Task("the book's regression (ch. 17) on nnfs's sine data: Dense 1->H, ReLU, "
-                 "Dense H->H, ReLU, Dense H->1, linear + mean squared error", 1, 2, "adam",
-                 (("learning_rate", 0.005), ("decay", 1e-3)), 1000, 0.1, 0.0,
+    # The book's regression (ch. 17) on nnfs's sine data: Dense 1->H, ReLU, Dense H->H,
+    # ReLU, Dense H->1, linear + mean squared error, Adam; weights 0.1 * randn.
+    "sine": Task(1, 2, "adam", (("learning_rate", 0.005), ("decay", 1e-3)), 1000, 0.1, 0.0,
                  "linear + MSE", "|prediction - y| < std(y) / 250"),
 }
 
