@@ -70,7 +70,7 @@ CATALOG = [
       "(self.inputs > 0)", "(self.inputs >= 0)", "test_activations.py"),
     M("writes into dvalues in place",
       "manual.activations:Activation_ReLU.backward",
-      "self.dinputs = dvalues * (self.inputs > 0)",
+      "self.dinputs = dvalues * (self.inputs > 0).astype(dvalues.dtype)",
       "dvalues *= self.inputs > 0\n        self.dinputs = dvalues", "test_activations.py"),
     M("right only for an all-ones upstream gradient",
       "manual.activations:Activation_Softmax.backward",
@@ -105,7 +105,7 @@ CATALOG = [
       "self.dinputs = dvalues.copy()", "self.dinputs = dvalues", "test_losses.py"),
     M("loss clipped as in the seed (its gradient is then not (s - y)/N)",
       "manual.losses:Activation_Softmax_Loss_CategoricalCrossentropy.forward",
-      "sample_losses = np.log(sums[:, 0]) - shifted[row_index(len(z)), labels]",
+      "sample_losses = np.log(sums) - shifted[labels, row_index(len(z))]",
       "sample_losses = -np.log(np.clip(self.output[row_index(len(z)), labels], "
       "CLIP_MIN, CLIP_MAX))", "test_losses.py"),
     M("derivative without the factor (1 - output)",
