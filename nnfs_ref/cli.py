@@ -137,7 +137,7 @@ def cmd_train(args, parser):
             learning_rate=args.learning_rate, decay=args.decay, momentum=args.momentum,
             epsilon=args.epsilon, rho=args.rho, beta_1=args.beta_1, beta_2=args.beta_2,
             hidden=args.hidden, samples=args.samples, classes=args.classes, l1=args.l1,
-            l2=args.l2, print_every=args.print_every, seed=args.seed,
+            l2=args.l2, dropout=args.dropout, print_every=args.print_every, seed=args.seed,
             nnfs_init=not args.no_nnfs_init, quiet=args.quiet,
         )
         config.validate()
@@ -301,6 +301,9 @@ def main(argv=None):
     train.add_argument("--l2", type=_float,
                        help="L2 strength on the hidden layers' weights and biases (default: "
                             "5e-4 for binary, as in the book; 0 otherwise)")
+    train.add_argument("--dropout", type=_float, default=0.0, metavar="RATE",
+                       help="a dropout layer of this rate after each hidden ReLU, active in "
+                            "training only (default 0: none)")
     train.add_argument("--print-every", type=_int, default=100, help="default 100")
     train.add_argument("--seed", type=_int, default=0, help="random seed (default 0)")
     train.add_argument("--no-nnfs-init", action="store_true",

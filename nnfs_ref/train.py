@@ -87,6 +87,7 @@ class TrainConfig:
     classes: int = None
     l1: float = 0.0
     l2: float = None
+    dropout: float = 0.0
     print_every: int = 100
     seed: int = 0
     nnfs_init: bool = True
@@ -155,6 +156,7 @@ class TrainConfig:
              f"--learning-rate must be positive and finite, got {self.learning_rate}"),
             (np.isfinite(self.l1) and self.l1 >= 0, f"--l1 must be >= 0, got {self.l1}"),
             (np.isfinite(self.l2) and self.l2 >= 0, f"--l2 must be >= 0, got {self.l2}"),
+            (0 <= self.dropout < 1, f"--dropout must lie in [0, 1), got {self.dropout}"),
             (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
         ]
         for ok, message in checks:
@@ -247,9 +249,11 @@ def make_data(config):
 
 
 def make_network(config):
-    """``(layers, head, loss)``: Dense/ReLU layers in order, the output activation, the loss.
+    """``(layers, head, loss)``: Dense/ReLU(/Dropout) layers in order, the output
+    activation, the loss.
 
-    For the spiral task ``head`` is the fused softmax + CCE and ``loss`` its
+    With ``config.dropout``, a ``Layer_Dropout`` follows each hidden ReLU (the
+    book's chapter 15). For the spiral task ``head`` is the fused softmax + CCE and ``loss`` its
     clipped CCE (the loss the seed prints).
     """
     task = TASKS[config.task]
@@ -265,6 +269,8 @@ def make_network(config):
         if task.weight_scale != 0.01:  # Layer_Dense draws 0.01 * randn, as the seed does
             dense.weights = dense.weights * (task.weight_scale / 0.01)
         layers += [dense, manual.Activation_ReLU()] if hidden else [dense]
+        if hidden and config.dropout:
+            layers.append(manual.Layer_Dropout(config.dropout))
     if config.task == "spiral":
         head = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
         return layers, head, head.loss
@@ -376,7 +382,10 @@ def predict(result, X):
     """
     values = X
     for layer in result.layers:
-        layer.forward(values)
+        if isinstance(layer, manual.Layer_Dropout):
+            layer.forward(values, training=False)
+        else:
+            layer.forward(values)
         values = layer.output
     if result.config.task == "spiral":
         return np.argmax(values, axis=1)

@@ -190,6 +190,9 @@ def test_the_seeds_optimizer_spelled_out_gives_the_seeds_log():
       "--epochs", "1001"], "epoch: 0, acc: 0.360, loss: 1.099, lr: 0.02", 0.5),
     (["--optimizer", "adagrad", "--epochs", "1001", "--l2", "5e-4"],
      "epoch: 0, acc: 0.360, loss: 1.099 (data_loss: 1.099, reg_loss: 0.000)", 0.5),
+    # The book's chapter 15: dropout 0.1 after the hidden ReLU, Adam 0.05 with decay 5e-5.
+    (["--optimizer", "adam", "--learning-rate", "0.05", "--decay", "5e-5", "--l2", "5e-4",
+      "--dropout", "0.1", "--epochs", "1001"], "epoch: 0, acc: 0.", 0.6),
 ])
 def test_tasks_and_optimizers_learn(args, first, floor, tmp_path):
     path = tmp_path / "params.npz"
@@ -220,6 +223,7 @@ def test_tasks_and_optimizers_learn(args, first, floor, tmp_path):
     (["--l2", "-1"], "--l2 must be >= 0"),
     (["--task", "sine", "--classes", "3"], "--classes applies to --task spiral only"),
     (["--task", "circle"], "invalid choice: 'circle'"),
+    (["--dropout", "1"], "--dropout must lie in [0, 1), got 1.0"),
     (["--optimizer", "lion"], "invalid choice: 'lion'"),
 ])
 def test_bad_optimizer_and_task_options_are_usage_errors(args, message):
@@ -246,3 +250,19 @@ def test_plots_of_the_other_tasks(task, tmp_path):
     nnfs_ref("train", "--task", task, "--epochs", "20", "--samples", "50", "--quiet",
              "--plot", str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_dropout_is_active_in_training_only():
+    """In process, without nnfs.init: predictions after training use no dropout mask."""
+    from nnfs_ref import train
+
+    np.random.seed(0)
+    config = train.TrainConfig(epochs=30, dropout=0.5, samples=20, nnfs_init=False, quiet=True)
+    result = train.train(config)
+    dropouts = [layer for layer in result.layers if type(layer).__name__ == "Layer_Dropout"]
+    assert len(dropouts) == 1 and dropouts[0].rate == 0.5
+    assert np.any(dropouts[0].mask == 0)  # training drew masks
+    first = train.predict(result, result.X)
+    np.testing.assert_array_equal(first, train.predict(result, result.X))
+    assert np.all(dropouts[0].mask == 1)
+    assert first.shape == (60,) and result.losses.shape == (30,)
