@@ -190,16 +190,17 @@ class TrainResult:
     losses: np.ndarray      # (epochs,) data loss (exact, unclipped for spiral) + penalties
     accuracies: np.ndarray  # (epochs,)
 
-    @property
-    def denses(self):
-        return [layer for layer in self.layers if isinstance(layer, manual.Layer_Dense)]
-
     def parameters(self):
         params = {}
-        for i, dense in enumerate(self.denses, 1):
+        for i, dense in enumerate(dense_layers(self.layers), 1):
             params[f"dense{i}_weights"] = dense.weights
             params[f"dense{i}_biases"] = dense.biases
         return params
+
+
+def dense_layers(layers):
+    """The ``Layer_Dense`` objects of ``layers``, in order (``dense1``, ``dense2``, ...)."""
+    return [layer for layer in layers if isinstance(layer, manual.Layer_Dense)]
 
 
 def load_parameters(path, expected):
@@ -300,7 +301,7 @@ def train(config, initial=None, out=sys.stdout):
     """
     X, y = make_data(config)
     layers, head, loss_function = make_network(config)
-    denses = [layer for layer in layers if isinstance(layer, manual.Layer_Dense)]
+    denses = dense_layers(layers)
     optimizer = config.make_optimizer()
     if initial is not None:
         for i, dense in enumerate(denses, 1):
