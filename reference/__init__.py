@@ -3,7 +3,8 @@
 - :mod:`reference.functions`: the seed's maths as pure JAX functions.
 - :mod:`reference.compare`: VJP checks, finite differences, readable reports.
 - :mod:`reference.verify`: the random cases behind ``nnfs-ref verify``.
-- :mod:`reference.check`: ``check_layer`` / ``check_loss`` for users' own classes.
+- :mod:`reference.check`: ``check_layer`` / ``check_loss`` / ``check_network`` for users'
+  own code, as they write it.
 
 Verification runs in float64: call :func:`enable_x64` before any array
 exists (importing this package does not change JAX's configuration).
@@ -11,10 +12,12 @@ exists (importing this package does not change JAX's configuration).
 
 from reference.check import (
     CheckReport,
+    UserCodeError,
     assert_layer_gradients,
     assert_loss_gradients,
     check_layer,
     check_loss,
+    check_network,
 )
 from reference.compare import (
     RTOL,
@@ -38,6 +41,8 @@ __all__ = [
     "assert_loss_gradients",
     "check_layer",
     "check_loss",
+    "check_network",
+    "UserCodeError",
     "SCALE_TOL",
     "RTOL",
     "GradientCheck",

@@ -64,6 +64,9 @@ class GradientCheck:
     ok: bool
     #: max over entries of |a - e| / allowance: <= 1 passes; the margin to failure.
     ratio: float = float("nan")
+    #: The compared values at ``worst_index`` (NaN when shapes differ).
+    actual_worst: float = float("nan")
+    expected_worst: float = float("nan")
 
     def as_dict(self):
         d = dataclasses.asdict(self)
@@ -95,9 +98,11 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None, 
     -------
     GradientCheck
         ``max_abs = max |a - e|``; ``max_rel = max |a - e| / |e|`` (inf where
-        ``e == 0 != a``); ``ratio`` is the largest error divided by its
-        allowance ``rtol * |e| + scale_tol * scale + atol + 2.2e-308`` (the check passes when it
-        is <= 1), and ``worst_index`` the entry where that happens.
+        ``e == 0 != a``), both NaN when ``actual`` holds a NaN; ``ratio`` is
+        the largest error divided by its allowance
+        ``rtol * |e| + scale_tol * scale + atol + 2.2e-308`` (the check passes
+        when it is <= 1), ``worst_index`` the entry where that happens and
+        ``actual_worst``, ``expected_worst`` the two values there.
     """
     a = np.asarray(actual)
     e = np.asarray(expected)
@@ -120,15 +125,18 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None, 
     if a.size == 0:
         return GradientCheck(name, a.shape, e.shape, 0.0, 0.0, None, True, 0.0)
     worst = np.unravel_index(np.argmax(ratio), a.shape)
+    nan = bool(np.isnan(a).any())
     return GradientCheck(
         name=name,
         shape=a.shape,
         expected_shape=e.shape,
-        max_abs=float(diff.max()),
-        max_rel=float(rel.max()),
+        max_abs=float("nan") if nan else float(diff.max()),
+        max_rel=float("nan") if nan else float(rel.max()),
         worst_index=tuple(int(i) for i in worst),
         ok=bool(np.all(diff <= allowed)),
         ratio=float(ratio.max()),
+        actual_worst=float(a[worst]),
+        expected_worst=float(e[worst]),
     )
 
 

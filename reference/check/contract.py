@@ -1,0 +1,285 @@
+"""How a user's layer or loss is called: the book's contracts, detected rather than assumed.
+
+Everything the checker does to a user's object goes through here:
+
+- :func:`call` runs one method and turns a missing method or an exception
+  into a :class:`UserCodeError` whose text is one line.
+- :func:`forward_keywords` reads ``forward``'s signature: ``forward(inputs)``
+  or the later chapters' ``forward(inputs, training)``, called with
+  ``training=True``.
+- :class:`Randomness` pins NumPy's global random state and every
+  ``Generator``/``RandomState`` an object holds, so that a dropout mask is the
+  same on every forward of a check.
+- :func:`float64_numpy` lifts ``nnfs.init()``'s float32 patches of NumPy
+  (``np.dot``, ``np.zeros``, ``np.eye``, ``np.random.randn``) for the check.
+- :class:`Slot` addresses one array of an object (``weights``, or ``params['W']``
+  in a dict) and the gradient ``backward`` sets for it (``dweights``,
+  ``dparams['W']`` or ``grads['W']``).
+- :func:`book_penalty` is the book's L1/L2 regularization of a layer.
+"""
+
+import contextlib
+import copy
+import dataclasses
+import inspect
+
+import numpy as np
+
+#: Array attributes that are never parameters: ``dinputs`` pairs with ``inputs``.
+NOT_PARAMETERS = frozenset({"inputs", "output", "dinputs"})
+#: Dicts that may hold the gradients of a dict of parameters, besides ``d<name>``.
+GRADIENT_DICTS = ("grads", "gradients")
+
+
+class UserCodeError(Exception):
+    """The user's object lacks what its contract needs, or its code raised.
+
+    ``str()`` is one line that names the method, e.g. ``your backward raised
+    ValueError: shapes (4,3) and (4,3) not aligned``.
+    """
+
+
+def one_line(exc):
+    """``"TypeName: first line of the message"``."""
+    text = str(exc).strip().splitlines()
+    return type(exc).__name__ + (f": {text[0]}" if text else "")
+
+
+def call(obj, method, *args, **kwargs):
+    """``obj.<method>(*args, **kwargs)``; a missing method or any exception is a UserCodeError."""
+    fn = getattr(obj, method, None)
+    if not callable(fn):
+        raise UserCodeError(f"{type(obj).__name__} has no method {method}()")
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # the user's code may raise anything: name it in one line
+        raise UserCodeError(f"your {method} raised {one_line(exc)}") from exc
+
+
+def _positional(fn):
+    """The parameters of ``fn`` that can be given by position (``self`` excluded)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature: assume it fits
+        return None, {}
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p for p in sig.parameters.values() if p.kind in kinds], sig.parameters
+
+
+def forward_keywords(obj, what="forward(inputs) or forward(inputs, training)"):
+    """The keywords ``forward`` is called with: ``{"training": True}`` if it takes them."""
+    fn = getattr(obj, "forward", None)
+    if not callable(fn):
+        raise UserCodeError(f"{type(obj).__name__} has no method forward(): expected {what}")
+    positional, parameters = _positional(fn)
+    if "training" in parameters:
+        return {"training": True}
+    if positional is None:
+        return {}
+    required = [p.name for p in positional if p.default is inspect.Parameter.empty]
+    if len(required) > 1 and what.startswith("forward(inputs)"):
+        raise UserCodeError(f"{type(obj).__name__}.forward takes ({', '.join(required)}): "
+                            f"expected {what}")
+    return {}
+
+
+def required_arguments(obj, method):
+    """How many positional arguments ``obj.<method>`` requires (None if unknown)."""
+    fn = getattr(obj, method, None)
+    if not callable(fn):
+        raise UserCodeError(f"{type(obj).__name__} has no method {method}()")
+    positional, _ = _positional(fn)
+    if positional is None:
+        return None
+    return sum(p.default is inspect.Parameter.empty for p in positional)
+
+
+def _generators(objects):
+    """Every ``Generator`` and ``RandomState`` held by an attribute of ``objects``."""
+    found = []
+    for obj in objects:
+        for value in vars(obj).values() if hasattr(obj, "__dict__") else ():
+            if isinstance(value, (np.random.Generator, np.random.RandomState)):
+                found.append(value)
+    return found
+
+
+def _state(generator):
+    if isinstance(generator, np.random.Generator):
+        return copy.deepcopy(generator.bit_generator.state)
+    return generator.get_state()
+
+
+def _set_state(generator, state):
+    if isinstance(generator, np.random.Generator):
+        generator.bit_generator.state = copy.deepcopy(state)
+    else:
+        generator.set_state(state)
+
+
+class Randomness:
+    """The random state a forward pass may draw from, saved so it can be replayed.
+
+    ``snapshot()`` returns the state now (NumPy's global one and that of every
+    generator the objects hold); ``replay(snapshot)`` puts it back, so the next
+    forward draws the same numbers. ``restore()`` puts back the state found
+    at construction: a check leaves the caller's random streams as they were.
+    """
+
+    def __init__(self, objects):
+        self.generators = _generators(objects)
+        self.initial = self.snapshot()
+
+    def snapshot(self):
+        return np.random.get_state(), [_state(g) for g in self.generators]
+
+    def replay(self, snapshot):
+        global_state, states = snapshot
+        np.random.set_state(global_state)
+        for generator, state in zip(self.generators, states):
+            _set_state(generator, state)
+
+    def restore(self):
+        self.replay(self.initial)
+
+    def describe(self):
+        held = f" and the {len(self.generators)} generator(s) it holds" if self.generators else ""
+        return f"NumPy's global random state{held}"
+
+
+def _true_numpy():
+    """``(owner, name, original)`` for every NumPy function ``nnfs.init()`` replaces."""
+    import numpy._core.multiarray as multiarray
+    import numpy.lib._twodim_base_impl as twodim
+
+    return [(np, "dot", multiarray.dot), (np, "zeros", multiarray.zeros),
+            (np, "eye", twodim.eye), (np.random, "randn", np.random.mtrand._rand.randn)]
+
+
+@contextlib.contextmanager
+def float64_numpy():
+    """Lift ``nnfs.init()``'s float32 patches of NumPy inside the block; yield their names.
+
+    ``nnfs.init()`` makes ``np.dot`` return float32 (and ``np.zeros``,
+    ``np.eye``, ``np.random.randn`` default to it): finite differences of a
+    float32 forward are rounding noise. The patches are put back on exit.
+    """
+    lifted = []
+    for owner, name, original in _true_numpy():
+        current = getattr(owner, name)
+        if current != original:
+            lifted.append((owner, name, current))
+            setattr(owner, name, original)
+    try:
+        yield [f"np.{'random.' if owner is np.random else ''}{name}" for owner, name, _ in lifted]
+    finally:
+        for owner, name, current in lifted:
+            setattr(owner, name, current)
+
+
+@dataclasses.dataclass(frozen=True)
+class Slot:
+    """One array of an object: ``attr`` itself, or ``attr[key]`` when ``attr`` is a dict."""
+
+    attr: str
+    key: object = None
+
+    def __str__(self):
+        return self.attr if self.key is None else f"{self.attr}[{self.key!r}]"
+
+    def get(self, obj):
+        value = getattr(obj, self.attr, None)
+        if self.key is None:
+            return value
+        return value.get(self.key) if isinstance(value, dict) else None
+
+    def set(self, obj, value):
+        if self.key is None:
+            setattr(obj, self.attr, value)
+        else:
+            getattr(obj, self.attr)[self.key] = value
+
+    def gradient_slots(self, obj):
+        """Where ``backward`` may store this array's gradient, in order of preference."""
+        if self.key is None:
+            return [Slot("d" + self.attr)]
+        return [Slot("d" + self.attr, self.key)] + [Slot(name, self.key) for name in GRADIENT_DICTS
+                                                     if isinstance(getattr(obj, name, None), dict)]
+
+    @property
+    def gradient_name(self):
+        return f"d{self.attr}" if self.key is None else f"d{self.attr}[{self.key!r}]"
+
+
+def is_float_array(value):
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+def array_slots(obj):
+    """Every float array an object holds: its attributes, and the entries of its dicts."""
+    slots = []
+    for name, value in vars(obj).items() if hasattr(obj, "__dict__") else ():
+        if is_float_array(value) and name not in NOT_PARAMETERS:
+            slots.append(Slot(name))
+        elif isinstance(value, dict) and name not in GRADIENT_DICTS and not name.startswith("d"):
+            slots += [Slot(name, key) for key, v in value.items() if is_float_array(v)]
+    return slots
+
+
+def parse_slot(text):
+    """``"W"`` -> Slot("W"); ``"params[W]"`` or ``"params['W']"`` -> Slot("params", "W")."""
+    text = text.strip()
+    if text.endswith("]") and "[" in text:
+        attr, _, key = text[:-1].partition("[")
+        return Slot(attr, key.strip("'\""))
+    return Slot(text)
+
+
+def snapshot_values(obj, slots):
+    """The objects at ``slots`` and copies of them (None where missing), to see what a
+    call changed."""
+    return {slot: (slot.get(obj), None if slot.get(obj) is None
+                   else np.array(slot.get(obj), copy=True)) for slot in slots}
+
+
+def was_set(obj, slot, before):
+    """Whether the call since ``before`` (from :func:`snapshot_values`) set ``slot``:
+    a new object there, or new values written into the old one."""
+    value = slot.get(obj)
+    if value is None:
+        return False
+    old, old_copy = before.get(slot, (None, None))
+    if old is None or value is not old:
+        return True
+    value = np.asarray(value)
+    return value.shape != old_copy.shape or not np.array_equal(value, old_copy, equal_nan=True)
+
+
+#: The book's regularizer strengths and the parameter each applies to.
+BOOK_REGULARIZERS = (("weights", "weight_regularizer_l1", "weight_regularizer_l2"),
+                     ("biases", "bias_regularizer_l1", "bias_regularizer_l2"))
+
+
+def book_regularizers(obj):
+    """``{param: (l1, l2)}`` for the book's nonzero strengths on an object that has them."""
+    found = {}
+    for param, l1_name, l2_name in BOOK_REGULARIZERS:
+        l1, l2 = (float(getattr(obj, name, 0) or 0) for name in (l1_name, l2_name))
+        if (l1 or l2) and getattr(obj, param, None) is not None:
+            found[param] = (l1, l2)
+    return found
+
+
+def book_penalty(obj):
+    """The book's penalty: ``l1 * sum|p| + l2 * sum p**2`` for weights and biases."""
+    total = 0.0
+    for param, (l1, l2) in book_regularizers(obj).items():
+        values = np.asarray(getattr(obj, param), dtype=np.float64)
+        total += l1 * np.sum(np.abs(values)) + l2 * np.sum(values * values)
+    return total
+
+
+def describe_regularizers(found):
+    return ", ".join(f"{param}: " + " + ".join(
+        f"{kind} {value:g}" for kind, value in (("L1", l1), ("L2", l2)) if value)
+        for param, (l1, l2) in found.items())

@@ -1,0 +1,555 @@
+"""``check_layer`` and ``check_loss``: is a hand-written backward pass right?
+
+The object is called as the book's chapters write it (see
+:mod:`reference.check.contract`), in float64, with its randomness pinned,
+and every array it holds whose gradient ``backward`` sets is checked.
+"""
+
+import numpy as np
+
+from reference.check import contract, numeric
+from reference.check.contract import Slot, UserCodeError, call
+from reference.check.report import CheckReport, Finding, diagnose, shape_message
+from reference.compare import (
+    RTOL,
+    SCALE_TOL,
+    GradientCheck,
+    compare,
+    enable_x64,
+    unchanged_checks,
+    value_and_grad_of,
+    vjp_of,
+)
+
+FD_ORACLE = "central finite differences (float64)"
+
+
+class CannotCheck(Exception):
+    """The object is fine to call but its gradients cannot be judged (one-line reason)."""
+
+
+def tolerances(fn, rtol, scale_tol):
+    """Defaults: finite differences ``1e-7``; a JAX oracle ``RTOL``, ``SCALE_TOL``."""
+    if fn is None:
+        return (numeric.FD_RTOL if rtol is None else rtol,
+                numeric.FD_SCALE_TOL if scale_tol is None else scale_tol)
+    return (RTOL if rtol is None else rtol), (SCALE_TOL if scale_tol is None else scale_tol)
+
+
+def as_float64(value, name):
+    """A float64 copy of numeric array-like input, or a TypeError/ValueError naming it."""
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}") from None
+    if array.ndim == 0 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty array, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite, got {int((~np.isfinite(array)).sum())} "
+                         "nan/inf entries")
+    return array
+
+
+def _check_mode(mode):
+    if mode not in numeric.MODES:
+        raise ValueError(f"mode must be one of {', '.join(numeric.MODES)}, got {mode!r}")
+
+
+def numeric_finding(name, actual, f, x, *, mode, rtol, scale_tol, atol, rng, batch=None):
+    """Check one hand-written gradient ``actual`` of scalar ``f`` at ``x``.
+
+    Returns ``(GradientCheck, Finding)``; ``actual`` None means backward never set it.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if actual is None:
+        return (GradientCheck(name, (), x.shape, float("nan"), float("nan"), None, False,
+                              float("inf")),
+                Finding(message=f"backward did not set {name}"))
+    try:
+        a = np.array(actual, dtype=np.float64)
+    except (TypeError, ValueError):
+        return (GradientCheck(name, (), x.shape, float("nan"), float("nan"), None, False,
+                              float("inf")),
+                Finding(message=f"{name} is a {type(actual).__name__}, not a numeric array"))
+    if a.shape != x.shape:
+        check = compare(name, a, np.zeros(x.shape))
+        return check, Finding(message=shape_message(name, a.shape, x.shape))
+    if mode == "auto":
+        mode = "entries" if x.size <= numeric.ENTRYWISE_LIMIT else "directions"
+    if mode == "directions":
+        found = numeric.directional(f, x, a, rng, rtol, scale_tol)
+        if found.ok and not found.kink:
+            return _directional_check(name, a, found), Finding(
+                f"directions ({numeric.DIRECTIONS} random)")
+        if found.kink:
+            entries = None if x.size <= numeric.FALLBACK_LIMIT else numeric.sample_entries(
+                a, rng, numeric.FALLBACK_LIMIT)
+            label = ("entries (a direction crossed a kink)" if entries is None else
+                     f"sampled entries ({len(entries)}: a direction crossed a kink)")
+            return _entry_finding(name, a, f, x, entries, label, rtol, scale_tol, atol, batch)
+        check, finding = _entry_finding(name, a, f, x, numeric.sample_entries(a, rng),
+                                        "directions, then sampled entries", rtol, scale_tol,
+                                        atol, batch)
+        failed = _directional_check(name, a, found)
+        return (GradientCheck(name, a.shape, x.shape, failed.max_abs, failed.max_rel,
+                              check.worst_index, False, failed.ratio, check.actual_worst,
+                              check.expected_worst),
+                Finding(finding.mode, finding.kinks, finding.message or
+                        "the sampled entries agree: the error lies elsewhere"))
+    return _entry_finding(name, a, f, x, None, "entries", rtol, scale_tol, atol, batch)
+
+
+def _entry_finding(name, a, f, x, entries, mode, rtol, scale_tol, atol, batch):
+    estimate = numeric.entrywise(f, x, entries)
+    expected = estimate.expected_for(a)
+    allowance = atol + estimate.noise
+    if entries is None:
+        check = compare(name, a, expected, rtol, scale_tol, atol=allowance)
+        wrong = _wrong(a, expected, rtol, scale_tol, allowance)
+        pattern = "" if check.ok else diagnose(a, estimate.central, wrong, batch)
+        return check, Finding(mode, int(estimate.kink.sum()), pattern)
+    index = tuple(np.array(entries).T)
+    sub = compare(name, a[index], expected[index], rtol, scale_tol, atol=allowance[index])
+    worst = None if sub.worst_index is None else tuple(int(i) for i in entries[sub.worst_index[0]])
+    check = GradientCheck(name, a.shape, x.shape, sub.max_abs, sub.max_rel, worst, sub.ok,
+                          sub.ratio, sub.actual_worst, sub.expected_worst)
+    wrong = _wrong(a[index], expected[index], rtol, scale_tol, allowance[index])
+    pattern = "" if sub.ok else diagnose(a[index], estimate.central[index], wrong, batch)
+    return check, Finding(mode, int(estimate.kink[index].sum()), pattern)
+
+
+def _wrong(a, e, rtol, scale_tol, atol):
+    scale = np.abs(e).max() if e.size else 0.0
+    with np.errstate(invalid="ignore"):
+        return int(np.sum(~(np.abs(a - e) <= rtol * np.abs(e) + scale_tol * scale + atol)))
+
+
+def _directional_check(name, a, found):
+    err = np.abs(found.yours - found.expected)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(err == 0, 0.0, err / np.abs(found.expected))
+    nan = bool(np.isnan(a).any())
+    return GradientCheck(name, a.shape, a.shape, float("nan") if nan else float(err.max()),
+                         float("nan") if nan else float(rel.max()), None, found.ok, found.ratio)
+
+
+class _Restored:
+    """Float64 copies of an object's arrays during a check; the originals put back after."""
+
+    def __init__(self, obj, slots):
+        self.obj, self.slots = obj, slots
+        self.originals = {slot: slot.get(obj) for slot in slots}
+        self.float32 = [str(s) for s in slots if self.originals[s].dtype != np.float64]
+        self.copies = {slot: np.array(self.originals[slot], dtype=np.float64) for slot in slots}
+        for slot, copy in self.copies.items():
+            slot.set(obj, copy)
+
+    def put_back(self):
+        for slot, value in self.originals.items():
+            slot.set(self.obj, value)
+
+
+def _same(a, b):
+    return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+class Caller:
+    """Calls a layer's forward as its contract says, with its randomness replayed."""
+
+    def __init__(self, layer, randomness):
+        self.layer = layer
+        self.keywords = contract.forward_keywords(layer)
+        self.randomness = randomness
+        self.start = randomness.snapshot()
+
+    def forward(self, x, replay=True):
+        if replay:
+            self.randomness.replay(self.start)
+        call(self.layer, "forward", x, **self.keywords)
+        return output_of(self.layer)
+
+    def pin(self, x):
+        """Forward ``x`` twice; a random forward must be pinned by the replay, or CannotCheck.
+
+        Returns the output and whether the forward is random.
+        """
+        first = self.forward(x)
+        free = self.forward(x, replay=False)
+        if _same(first, free):
+            return first, False
+        if not _same(first, self.forward(x)):
+            raise CannotCheck(
+                "forward is random: two forwards on the same input differ even with "
+                f"{self.randomness.describe()} restored; hold its randomness in a "
+                "np.random.Generator attribute or draw from np.random")
+        return first, True
+
+    def describe(self):
+        args = ", ".join(["inputs"] + [f"{k}={v}" for k, v in self.keywords.items()])
+        return f"forward({args})"
+
+
+def output_of(obj):
+    if not hasattr(obj, "output"):
+        raise UserCodeError(f"your forward did not set {type(obj).__name__}.output")
+    try:
+        return np.asarray(obj.output, dtype=np.float64) if not isinstance(obj.output, np.ndarray) \
+            else obj.output
+    except (TypeError, ValueError):
+        raise UserCodeError(f"your forward set output to a {type(obj.output).__name__}, "
+                            "not an array") from None
+
+
+def _precision_note(lifted):
+    return (f"nnfs.init()'s float32 patches of {', '.join(lifted)} lifted for the check "
+            "(float64 throughout)")
+
+
+def check_layer(layer, inputs, fn=None, rtol=None, atol=0.0, scale_tol=None, seed=0,
+                params=None, penalty=None, mode="auto"):
+    """Check ``layer.backward`` against finite differences of its forward, or a JAX twin.
+
+    The layer is called as written: ``forward(inputs)``, or ``forward(inputs,
+    training=True)`` when its forward takes ``training``. Its parameters are
+    found, not assumed: every float array it holds before the forward for
+    which ``backward`` sets ``d<name>`` (or ``d<dict>[key]``,
+    ``grads[key]`` for a dict of arrays). A random forward (dropout) is
+    replayed with the same random numbers each time. With the book's
+    ``weight_regularizer_l1/l2``, ``bias_regularizer_l1/l2``, the parameters'
+    gradients are checked against the data term plus the book's penalties.
+
+    Parameters
+    ----------
+    layer : object with ``forward(inputs[, training])`` and ``backward(dvalues)``
+        Its arrays are used as float64 copies during the check and put back after.
+    inputs : array_like, shape (batch, n_in) (any shape the layer takes)
+    fn : callable ``fn(params: dict, inputs) -> output``, optional
+        A JAX function of the same maths; ``None`` for finite differences.
+    rtol, atol, scale_tol : float, optional
+        An entry agrees when ``|a - e| <= rtol |e| + scale_tol max|e| + atol``
+        (finite differences: ``1e-7``, ``1e-7``, plus each entry's rounding noise;
+        JAX: ``RTOL``, ``SCALE_TOL``).
+    seed : int
+        Seeds the random upstream gradient ``dvalues`` and the random directions.
+    params : sequence of str, optional
+        The parameters, e.g. ``["W", "b"]`` or ``["params[W]"]``; default: found.
+    penalty : callable ``penalty(layer) -> float``, or False, optional
+        A penalty added to the objective of the parameters' gradients (your
+        regularizer, evaluated on the layer's current arrays). Default: the
+        book's L1/L2 penalties when the layer has nonzero strengths; False: none.
+    mode : {"auto", "entries", "directions"}
+        Finite differences entry by entry, or along random directions (O(1)
+        forward calls per array). "auto": directions above 512 entries.
+
+    Returns
+    -------
+    CheckReport
+        Rows ``output`` (JAX only), ``dinputs``, ``d<param>`` per parameter,
+        ``inputs unchanged``, ``dvalues unchanged``; ``.verdict`` is "ok",
+        "fail", "error" (your code raised: ``.error`` names it) or
+        "cannot check". Nothing is raised for a wrong or broken layer.
+    """
+    rtol, scale_tol = tolerances(fn, rtol, scale_tol)
+    _check_mode(mode)
+    x = as_float64(inputs, "inputs")
+    if isinstance(params, str):
+        params = [p for p in params.split(",") if p.strip()]
+    oracle = FD_ORACLE if fn is None else "jax.vjp of fn (float64)"
+    title = type(layer).__name__
+    notes = []
+    try:
+        return _check_layer(layer, x, fn, rtol, atol, scale_tol, seed, params, penalty, mode,
+                            title, oracle, notes)
+    except UserCodeError as exc:
+        return CheckReport(title, [], oracle, notes, error=str(exc), verdict="error")
+    except CannotCheck as exc:
+        return CheckReport(title, [], oracle, notes, error=str(exc), verdict="cannot check")
+
+
+def _explicit_slots(layer, params):
+    slots = [contract.parse_slot(p) for p in params]
+    for slot in slots:
+        if not contract.is_float_array(slot.get(layer)):
+            have = ", ".join(str(s) for s in contract.array_slots(layer)) or "none"
+            raise ValueError(f"params: {type(layer).__name__} has no float array {slot} "
+                             f"(its float arrays: {have})")
+    return slots
+
+
+def _check_layer(layer, x, fn, rtol, atol, scale_tol, seed, params, penalty, mode, title,
+                 oracle, notes):
+    if contract.required_arguments(layer, "backward") == 2:
+        raise UserCodeError(f"{title}.backward takes (dvalues, y_true): a loss? "
+                            "use check_loss (nnfs-ref check finds it by itself)")
+    candidates = _explicit_slots(layer, params) if params is not None else \
+        contract.array_slots(layer)
+    restored = _Restored(layer, candidates)
+    randomness = contract.Randomness([layer])
+    try:
+        with contract.float64_numpy() as lifted:
+            caller = Caller(layer, randomness)
+            if caller.keywords:
+                notes.append(f"called as {caller.describe()}")
+            if lifted:
+                notes.append(_precision_note(lifted))
+            if restored.float32:
+                notes.append(f"float32 arrays {', '.join(restored.float32)} checked as "
+                             "float64 copies")
+            given_x = x.copy()
+            output, random = caller.pin(x)
+            if random:
+                notes.append(f"forward is random: {randomness.describe()} replayed before "
+                             "every forward, so each uses the same draws")
+            if output.dtype != np.float64:
+                raise CannotCheck(
+                    f"forward returns {output.dtype} for float64 inputs and arrays: finite "
+                    "differences need float64 (a cast to float32 inside forward?)")
+            # arrays that forward replaces are caches, not parameters
+            slots = [s for s in candidates if params is not None
+                     or s.get(layer) is restored.copies[s]]
+            dvalues = np.random.default_rng(seed).standard_normal(output.shape)
+            gradient_slots = [g for s in slots for g in s.gradient_slots(layer)]
+            before = contract.snapshot_values(layer, gradient_slots + [Slot("dinputs")])
+            caller.forward(x)
+            given_dvalues = dvalues.copy()
+            call(layer, "backward", dvalues)
+            untouched = unchanged_checks({"inputs": given_x, "dvalues": given_dvalues},
+                                         {"inputs": x, "dvalues": dvalues})
+            x, dvalues = given_x, given_dvalues
+            dinputs = getattr(layer, "dinputs", None) \
+                if contract.was_set(layer, Slot("dinputs"), before) else None
+            found, unset, warnings = _parameters(layer, slots, before, params is not None)
+            objective_penalty = _penalty(layer, penalty, notes)
+            if fn is not None:
+                checks, findings = _jax_rows(layer, fn, x, dvalues, dinputs, found, unset,
+                                             rtol, scale_tol, atol)
+            else:
+                checks, findings = _fd_rows(layer, caller, x, dvalues, dinputs, found, unset,
+                                            objective_penalty, mode, rtol, scale_tol, atol,
+                                            seed)
+    finally:
+        randomness.restore()
+        restored.put_back()
+    if warnings:
+        import warnings as python_warnings
+
+        for w in warnings:
+            python_warnings.warn(f"{title}: {w}", UserWarning, stacklevel=3)
+    return CheckReport(title, checks + untouched, oracle, notes, warnings, findings)
+
+
+def _parameters(layer, slots, before, explicit):
+    """``(found, unset, warnings)``: (slot, gradient) pairs; slots backward left unset."""
+    found, unset, warnings = [], [], []
+    for slot in slots:
+        where = [g for g in slot.gradient_slots(layer) if contract.was_set(layer, g, before)]
+        if where:
+            found.append((slot, where[0]))
+        elif explicit or str(slot) in ("weights", "biases"):
+            unset.append(slot)
+        else:
+            warnings.append(f"{slot} has no gradient: backward set no {slot.gradient_name}, so "
+                            f"it is not checked (name it with params= if its gradient is "
+                            "stored elsewhere, or params=[] if it is a constant)")
+    return found, unset, warnings
+
+
+def _penalty(layer, penalty, notes):
+    """The penalty function of the parameters' objective (or None), noted."""
+    if penalty is False:
+        return None
+    if penalty is not None:
+        if not callable(penalty):
+            raise TypeError(f"penalty must be callable as penalty(layer), got "
+                            f"{type(penalty).__name__}")
+        notes.append("parameters' objective: sum(dvalues * output) + penalty(layer)")
+
+        def user_penalty(obj):
+            try:
+                return float(penalty(obj))
+            except Exception as exc:
+                raise UserCodeError(f"your penalty raised {contract.one_line(exc)}") from exc
+        return user_penalty
+    found = contract.book_regularizers(layer)
+    if not found:
+        return None
+    notes.append("parameters' objective: sum(dvalues * output) + the book's penalties ("
+                 + contract.describe_regularizers(found) + ")")
+    return contract.book_penalty
+
+
+def _fd_rows(layer, caller, x, dvalues, dinputs, found, unset, penalty, mode, rtol, scale_tol,
+             atol, seed):
+    rng = np.random.default_rng([seed, 1])
+    batch = x.shape[0] if x.ndim > 1 else None
+
+    def objective(inputs_):
+        return float(np.sum(dvalues * caller.forward(inputs_)))
+
+    rows = [(None, "dinputs", dinputs, objective, x)]
+    for slot, gradient in found:
+        def objective_param(value, slot=slot):
+            slot.set(layer, value)
+            total = objective(x)
+            return total + penalty(layer) if penalty else total
+
+        rows.append((slot, str(gradient), gradient.get(layer), objective_param,
+                     slot.get(layer)))
+    checks, findings = [], {}
+    for slot, name, actual, f, at in rows:
+        check, finding = numeric_finding(name, actual, f, at, mode=mode, rtol=rtol,
+                                         scale_tol=scale_tol, atol=atol, rng=rng, batch=batch)
+        if slot is not None:
+            slot.set(layer, at)
+        checks.append(check)
+        findings[name] = finding
+    for slot in unset:
+        check, finding = numeric_finding(slot.gradient_name, None, None, slot.get(layer),
+                                         mode=mode, rtol=rtol, scale_tol=scale_tol, atol=atol,
+                                         rng=rng)
+        checks.append(check)
+        findings[slot.gradient_name] = finding
+    return checks, findings
+
+
+def _jax_rows(layer, fn, x, dvalues, dinputs, found, unset, rtol, scale_tol, atol):
+    enable_x64()
+    names = [(slot, gradient) for slot, gradient in found if slot.key is None]
+    params = {slot.attr: np.asarray(slot.get(layer)) for slot, _ in names}
+    params.update({slot.attr: np.asarray(slot.get(layer)) for slot in unset if slot.key is None})
+    output, (dparams, expected_dinputs) = vjp_of(fn)(params, x, dvalues)
+    checks = [compare("output", np.asarray(layer.output), output, rtol, scale_tol, atol=atol)]
+    findings = {}
+    missing = Finding(message="backward did not set dinputs")
+    checks.append(compare("dinputs", np.zeros(0) if dinputs is None else dinputs,
+                          expected_dinputs, rtol, scale_tol, atol=atol))
+    if dinputs is None:
+        findings["dinputs"] = missing
+    for slot, gradient in names:
+        checks.append(compare(slot.gradient_name, gradient.get(layer), dparams[slot.attr], rtol,
+                              scale_tol, atol=atol))
+    for slot in unset:
+        checks.append(compare(slot.gradient_name, np.zeros(0), dparams[slot.attr]))
+        findings[slot.gradient_name] = Finding(message=f"backward did not set "
+                                               f"{slot.gradient_name}")
+    return checks, findings
+
+
+def check_loss(loss, y_pred, y_true, fn=None, rtol=None, atol=0.0, scale_tol=None, seed=0,
+               mode="auto"):
+    """Check ``loss.backward(dvalues, y_true)`` against the gradient of the mean sample loss.
+
+    The loss is called through ``forward(y_pred, y_true)``, whose sample losses
+    are averaged (every chapter's loss has it), never through ``calculate``
+    (the later chapters' accumulating one). ``backward`` is called with
+    ``y_pred`` itself, or with ``.output`` when ``forward`` sets one of
+    ``y_pred``'s shape: the fused softmax + cross-entropy takes logits and
+    differentiates through its own softmax output.
+
+    Parameters
+    ----------
+    loss : object with ``forward(y_pred, y_true)`` (sample losses, shape (batch,),
+        or their mean) and ``backward(dvalues, y_true)`` setting ``.dinputs``
+    y_pred : array_like, shape (batch, outputs)
+    y_true : array_like
+        Targets, passed through unchanged (labels, one-hot rows, values).
+    fn : callable ``fn(y_pred, y_true) -> scalar``, optional
+        A JAX function of the mean loss; ``None`` for finite differences.
+    rtol, atol, scale_tol, seed, mode
+        As for :func:`check_layer`.
+
+    Returns
+    -------
+    CheckReport
+        Rows ``loss`` (JAX only), ``dinputs``, ``y_pred unchanged``, ``y_true unchanged``.
+    """
+    rtol, scale_tol = tolerances(fn, rtol, scale_tol)
+    _check_mode(mode)
+    p = as_float64(y_pred, "y_pred")
+    y = np.asarray(y_true)
+    oracle = "central finite differences of mean(forward) (float64)" if fn is None \
+        else "jax.grad of fn (float64)"
+    title = type(loss).__name__
+    notes = []
+    try:
+        return _check_loss(loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle,
+                           notes)
+    except UserCodeError as exc:
+        return CheckReport(title, [], oracle, notes, error=str(exc), verdict="error")
+    except CannotCheck as exc:
+        return CheckReport(title, [], oracle, notes, error=str(exc), verdict="cannot check")
+
+
+def _check_loss(loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle, notes):
+    for method in ("forward", "backward"):
+        if not callable(getattr(loss, method, None)):
+            raise UserCodeError(f"{title} has no method {method}(): a loss needs "
+                                "forward(y_pred, y_true) and backward(dvalues, y_true)")
+    randomness = contract.Randomness([loss])
+    start = randomness.snapshot()
+    try:
+        with contract.float64_numpy() as lifted:
+            if lifted:
+                notes.append(_precision_note(lifted))
+
+            def mean_loss(p_):
+                randomness.replay(start)
+                out = call(loss, "forward", p_, y)
+                try:
+                    return float(np.mean(np.asarray(out, dtype=np.float64)))
+                except (TypeError, ValueError):
+                    raise UserCodeError(f"your forward returned a {type(out).__name__}, not "
+                                        "sample losses") from None
+
+            given = {"y_pred": p.copy(), "y_true": y.copy()}
+            sample = np.asarray(call(loss, "forward", p, y))
+            if sample.dtype.kind == "f" and sample.dtype != np.float64:
+                raise CannotCheck(f"forward returns {sample.dtype} for float64 predictions: "
+                                  "finite differences need float64")
+            value = mean_loss(p)
+            output = getattr(loss, "output", None)
+            fused = (isinstance(output, np.ndarray) and output.shape == p.shape and p.ndim == 2
+                     and not np.shares_memory(output, p))
+            dvalues = np.array(output, copy=True) if fused else p
+            if fused:
+                notes.append("backward given forward's .output (a fused softmax + loss: "
+                             "the gradient is with respect to forward's input)")
+            before = contract.snapshot_values(loss, [Slot("dinputs")])
+            call(loss, "backward", dvalues, y)
+            untouched = unchanged_checks(given, {"y_pred": p, "y_true": y})
+            p = given["y_pred"]
+            actual = getattr(loss, "dinputs", None) \
+                if contract.was_set(loss, Slot("dinputs"), before) else None
+            if fn is not None:
+                enable_x64()
+                expected_value, expected = value_and_grad_of(fn)(p, y)
+                checks = [compare("loss", value, expected_value, rtol, scale_tol, atol=atol),
+                          compare("dinputs", np.zeros(0) if actual is None else actual,
+                                  expected, rtol, scale_tol, atol=atol)]
+                findings = {} if actual is not None else {
+                    "dinputs": Finding(message="backward did not set dinputs")}
+            else:
+                check, finding = numeric_finding(
+                    "dinputs", actual, mean_loss, p, mode=mode, rtol=rtol, scale_tol=scale_tol,
+                    atol=atol, rng=np.random.default_rng([seed, 1]),
+                    batch=p.shape[0] if p.ndim > 1 else None)
+                checks, findings = [check], {"dinputs": finding}
+    finally:
+        randomness.restore()
+    return CheckReport(title, checks + untouched, oracle, notes, findings=findings)
+
+
+def assert_layer_gradients(layer, inputs, **kwargs):
+    """:func:`check_layer`, raising ``AssertionError`` with the report unless it is OK."""
+    report = check_layer(layer, inputs, **kwargs)
+    if not report.ok:
+        raise AssertionError("\n" + str(report))
+    return report
+
+
+def assert_loss_gradients(loss, y_pred, y_true, **kwargs):
+    """:func:`check_loss`, raising ``AssertionError`` with the report unless it is OK."""
+    report = check_loss(loss, y_pred, y_true, **kwargs)
+    if not report.ok:
+        raise AssertionError("\n" + str(report))
+    return report

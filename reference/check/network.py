@@ -1,0 +1,202 @@
+"""``check_network``: my network does not learn; which layer's backward is wrong?"""
+
+import numpy as np
+
+from reference.check import contract
+from reference.check.contract import Slot, UserCodeError, call
+from reference.check.core import (
+    FD_ORACLE,
+    CannotCheck,
+    Caller,
+    _check_mode,
+    _parameters,
+    _Restored,
+    _same,
+    as_float64,
+    numeric_finding,
+    output_of,
+    tolerances,
+)
+from reference.check.report import CheckReport
+
+
+def check_network(layers, loss, X, y, seed=0, rtol=None, atol=0.0, scale_tol=None,
+                  mode="auto"):
+    """Run a full forward and backward pass, then check every gradient against the total loss.
+
+    The total loss is ``mean(loss.forward(output, y))`` plus the book's L1/L2
+    penalties of every layer that has them. Going back from the loss, each
+    layer's ``dinputs`` is compared with the finite-difference gradient of the
+    total loss with respect to that layer's input, and each parameter gradient
+    with respect to that parameter. A wrong backward makes every layer before it
+    wrong too, so the culprit is the first failing layer met going back from
+    the loss: the report names it.
+
+    Parameters
+    ----------
+    layers : sequence of objects with ``forward(inputs[, training])`` and ``backward(dvalues)``
+        In forward order. Called as :func:`check_layer` calls one layer.
+    loss : object with ``forward(y_pred, y_true)`` and ``backward(dvalues, y_true)``
+        As for :func:`check_loss` (a fused softmax + loss is given its ``.output``).
+    X : array_like, shape (batch, n_in)
+    y : array_like
+        Targets for the loss.
+    seed, rtol, atol, scale_tol, mode
+        As for :func:`check_layer`.
+
+    Returns
+    -------
+    CheckReport
+        Rows named ``loss.dinputs``, ``layers[k].dinputs``, ``layers[k].d<param>``
+        in backward order; ``.culprit`` names the first wrong layer (or None).
+    """
+    rtol, scale_tol = tolerances(None, rtol, scale_tol)
+    _check_mode(mode)
+    layers = list(layers)
+    if not layers:
+        raise ValueError("layers must hold at least one layer, got none")
+    x = as_float64(X, "X")
+    y = np.asarray(y)
+    title = " -> ".join(type(obj).__name__ for obj in layers + [loss])
+    notes = []
+    try:
+        return _check_network(layers, loss, x, y, seed, rtol, atol, scale_tol, mode, title,
+                              notes)
+    except UserCodeError as exc:
+        return CheckReport(title, [], FD_ORACLE, notes, error=str(exc), verdict="error")
+    except CannotCheck as exc:
+        return CheckReport(title, [], FD_ORACLE, notes, error=str(exc), verdict="cannot check")
+
+
+class _Pass:
+    """The network's forward pass from any layer on, each layer replaying its own draws."""
+
+    def __init__(self, layers, loss, y, randomness):
+        self.layers, self.loss, self.y = layers, loss, y
+        self.randomness = randomness
+        self.callers = [Caller(layer, randomness) for layer in layers]
+        self.states = [None] * len(layers)
+
+    def forward(self, a, start=0, record=False, replay=True):
+        for k in range(start, len(self.layers)):
+            if record:
+                self.states[k] = self.randomness.snapshot()
+            elif replay:
+                self.randomness.replay(self.states[k])
+            a = self.callers[k].forward(a, replay=False)
+        return a
+
+    def data_loss(self, output):
+        sample = call(self.loss, "forward", output, self.y)
+        try:
+            return float(np.mean(np.asarray(sample, dtype=np.float64)))
+        except (TypeError, ValueError):
+            raise UserCodeError(f"your loss forward returned a {type(sample).__name__}, not "
+                                "sample losses") from None
+
+
+def _check_network(layers, loss, x, y, seed, rtol, atol, scale_tol, mode, title, notes):
+    for obj in layers:
+        for method in ("forward", "backward"):
+            if not callable(getattr(obj, method, None)):
+                raise UserCodeError(f"{type(obj).__name__} has no method {method}()")
+    restored = [_Restored(layer, contract.array_slots(layer)) for layer in layers]
+    randomness = contract.Randomness(layers + [loss])
+    try:
+        with contract.float64_numpy() as lifted:
+            if lifted:
+                notes.append(f"nnfs.init()'s float32 patches of {', '.join(lifted)} lifted "
+                             "for the check (float64 throughout)")
+            network = _Pass(layers, loss, y, randomness)
+            output = network.forward(x, record=True)
+            if not _same(output, network.forward(x, replay=False)):
+                if not _same(output, network.forward(x)):
+                    raise CannotCheck("forward is random even with NumPy's global random state "
+                                      "and the layers' generators replayed")
+                notes.append("forward is random: each layer replays its own draws")
+            if output.dtype != np.float64:
+                raise CannotCheck(f"the network's output is {output.dtype} for float64 inputs: "
+                                  "finite differences need float64")
+            if any(network.callers[k].keywords for k in range(len(layers))):
+                notes.append("forward(inputs, training=True) where a layer takes training")
+            penalties = {k: contract.book_regularizers(layer) for k, layer in enumerate(layers)}
+            penalties = {k: v for k, v in penalties.items() if v}
+            if penalties:
+                notes.append("total loss: mean sample loss + the book's penalties (" + "; ".join(
+                    f"layers[{k}] {contract.describe_regularizers(v)}"
+                    for k, v in penalties.items()) + ")")
+            checks, findings, owners, warnings = _backward_and_compare(
+                network, restored, x, penalties, seed, rtol, atol, scale_tol, mode)
+    finally:
+        randomness.restore()
+        for r in restored:
+            r.put_back()
+    report = CheckReport(title, checks, FD_ORACLE, notes, warnings, findings)
+    report.owners = owners
+    failing = [owners[i] for i, c in enumerate(checks) if not c.ok]
+    report.culprit = failing[0] if failing else None
+    return report
+
+
+def _backward_and_compare(network, restored, x, penalties, seed, rtol, atol, scale_tol, mode):
+    layers, loss = network.layers, network.loss
+    inputs = [None] * len(layers)
+    a = x
+    for k in range(len(layers)):
+        inputs[k] = np.array(a, copy=True)
+        network.randomness.replay(network.states[k])
+        a = network.callers[k].forward(a, replay=False)
+    output = np.array(a, copy=True)
+    network.data_loss(output)
+    loss_output = getattr(loss, "output", None)
+    fused = isinstance(loss_output, np.ndarray) and loss_output.shape == output.shape
+    before = contract.snapshot_values(loss, [Slot("dinputs")])
+    call(loss, "backward", np.array(loss_output if fused else output, copy=True), network.y)
+    rng = np.random.default_rng([seed, 1])
+    batch = x.shape[0] if x.ndim > 1 else None
+    kwargs = dict(mode=mode, rtol=rtol, scale_tol=scale_tol, atol=atol, rng=rng, batch=batch)
+    checks, findings, owners, warnings = [], {}, [], []
+
+    def add(owner, name, actual, f, at):
+        check, finding = numeric_finding(name, actual, f, at, **kwargs)
+        checks.append(check)
+        findings[name] = finding
+        owners.append(owner)
+        return check.ok
+
+    upstream = getattr(loss, "dinputs", None) if contract.was_set(
+        loss, Slot("dinputs"), before) else None
+    add(f"loss ({type(loss).__name__})", "loss.dinputs", upstream, network.data_loss, output)
+    for k in reversed(range(len(layers))):
+        layer = layers[k]
+        owner = f"layers[{k}] ({type(layer).__name__})"
+        if upstream is None:
+            warnings.append(f"{owner} and the layers before it were not checked: no gradient "
+                            "reached them")
+            break
+        slots = [s for s in restored[k].slots if s.get(layer) is restored[k].copies[s]]
+        gradient_slots = [g for s in slots for g in s.gradient_slots(layer)] + [Slot("dinputs")]
+        before = contract.snapshot_values(layer, gradient_slots)
+        call(layer, "backward", np.array(upstream, copy=True))
+        found, unset, unchecked = _parameters(layer, slots, before, False)
+        warnings += [f"{owner}: {w}" for w in unchecked]
+        dinputs = getattr(layer, "dinputs", None) if contract.was_set(
+            layer, Slot("dinputs"), before) else None
+
+        def rest(a_, k=k):
+            return network.data_loss(network.forward(a_, start=k))
+
+        add(owner, f"layers[{k}].dinputs", dinputs, rest, inputs[k])
+        for slot, gradient in found + [(s, None) for s in unset]:
+            original = slot.get(layer)
+
+            def total(value, slot=slot, k=k, layer=layer):
+                slot.set(layer, value)
+                extra = contract.book_penalty(layer) if k in penalties else 0.0
+                return rest(inputs[k]) + extra
+
+            add(owner, f"layers[{k}].{slot.gradient_name if gradient is None else gradient}",
+                None if gradient is None else gradient.get(layer), total, original)
+            slot.set(layer, original)
+        upstream = dinputs
+    return checks, findings, owners, warnings

@@ -1,0 +1,170 @@
+"""The finite-difference oracle: entry by entry, or along random directions.
+
+The objective ``f`` is a scalar function of one array ``x`` (a layer's
+``sum(dvalues * forward(x))``, a loss's mean, a network's total loss). Two
+ways to differentiate it:
+
+- **Entry by entry** (small arrays): the four-point central difference of
+  each entry, ``(8 (f(x+h) - f(x-h)) - (f(x+2h) - f(x-2h))) / 12h``, truncation
+  error ~ h**4, with ``h = 1e-4 * max(|x|, 0.01)``. The same four values give
+  the one-sided derivatives ``(-3 f(x) + 4 f(x+h) - f(x+2h)) / 2h`` and its
+  mirror. Where they differ by more than smoothness allows, ``f`` has a kink
+  there (ReLU at 0, a clip bound, ``|w|`` at 0): any value between the two
+  one-sided derivatives is a valid subgradient, and the entry's expected value
+  is the nearest point of that interval to yours.
+- **Along random directions** (large arrays; ``jax.test_util.check_vjp`` and
+  torch's fast gradcheck do the same): for a few random directions ``v``, the
+  directional derivative of ``f`` (the same four-point stencil along ``v``) is
+  compared with ``<yours, v>``. O(1) forward calls per array, whatever its size;
+  a relative error ``r`` of the gradient shows as ~``r`` in ``<yours, v>``.
+  When the directional check fails, per-entry differences on a sample of
+  entries locate the worst ones; when a direction crosses a kink, the array
+  is differenced entry by entry instead (all of it, or a sample if it is huge).
+
+Every entry (or direction) is also allowed the rounding noise of its
+difference, ``100 * eps * (|f| + 1) / h``.
+"""
+
+import dataclasses
+
+import numpy as np
+
+#: Relative step of the stencils.
+FD_STEP = 1e-4
+#: Default tolerances of a finite-difference check: a 1e-6 relative error is caught.
+FD_RTOL = 1e-7
+FD_SCALE_TOL = 1e-7
+#: In mode "auto", arrays with more entries than this are checked along directions.
+ENTRYWISE_LIMIT = 512
+#: Random directions per array in the directional mode.
+DIRECTIONS = 3
+#: Entries differenced one by one to locate a directional failure.
+SAMPLE = 64
+#: Above this many entries, a kink found along a direction is judged on a sample.
+FALLBACK_LIMIT = 4096
+MODES = ("auto", "entries", "directions")
+
+_EPS = np.finfo(np.float64).eps
+
+
+def steps(x):
+    return FD_STEP * np.maximum(np.abs(x), 0.01)
+
+
+def noise(value, step):
+    """Rounding noise of a four-point difference of ``f`` (value ``value``), with margin."""
+    return 100 * _EPS * (abs(value) + 1.0) / step
+
+
+def stencil(f0, plus1, minus1, plus2, minus2, step):
+    """``(central, right, left)`` derivatives from the values at 0, +-h, +-2h."""
+    central = (8 * (plus1 - minus1) - (plus2 - minus2)) / (12 * step)
+    right = (-3 * f0 + 4 * plus1 - plus2) / (2 * step)
+    left = (3 * f0 - 4 * minus1 + minus2) / (2 * step)
+    return central, right, left
+
+
+def is_kink(right, left, scale, tolerance):
+    """Whether one-sided derivatives differ by more than a smooth ``f`` allows.
+
+    For a smooth ``f`` they agree to ~h**2 of its curvature; across a kink they
+    differ by the jump of the derivative, of the order of the gradient itself.
+    """
+    return np.abs(right - left) > 1e-3 * np.maximum(np.abs(right), np.abs(left)) \
+        + 1e-4 * scale + 10 * tolerance
+
+
+@dataclasses.dataclass
+class Estimate:
+    """Finite-difference derivatives of entries of ``x`` (NaN where not computed)."""
+
+    central: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    kink: np.ndarray
+    noise: np.ndarray
+    entries: list
+
+    def expected_for(self, actual):
+        """The expected values to compare ``actual`` with: central, or at a kink the
+        point of the one-sided interval (widened by its rounding noise) nearest to ``actual``."""
+        near = np.clip(actual, self.lower - 3 * self.noise, self.upper + 3 * self.noise)
+        return np.where(self.kink, np.where(np.isnan(actual), self.central, near), self.central)
+
+
+def entrywise(f, x, entries=None):
+    """Per-entry derivatives of ``f`` at ``x`` (all entries, or the listed indices)."""
+    x = np.array(x, dtype=np.float64)
+    h = steps(x)
+    f0 = f(x)
+    central, right, left = (np.full(x.shape, np.nan) for _ in range(3))
+    entries = list(np.ndindex(x.shape)) if entries is None else list(entries)
+
+    def at(k, offset):
+        saved = x[k]
+        x[k] = saved + offset
+        value = f(x)
+        x[k] = saved
+        return value
+
+    for k in entries:
+        central[k], right[k], left[k] = stencil(f0, at(k, h[k]), at(k, -h[k]), at(k, 2 * h[k]),
+                                                at(k, -2 * h[k]), h[k])
+    tolerance = noise(f0, h)
+    scale = np.nanmax(np.abs(central)) if entries else 0.0
+    kink = is_kink(right, left, scale, 3 * tolerance)
+    kink = np.where(np.isnan(central), False, kink)
+    return Estimate(central, np.fmin(right, left), np.fmax(right, left), kink, tolerance, entries)
+
+
+@dataclasses.dataclass
+class Directions:
+    """Directional derivatives of ``f`` along random directions, beside ``<yours, v>``."""
+
+    yours: np.ndarray
+    expected: np.ndarray
+    allowed: np.ndarray
+    kink: bool
+
+    @property
+    def ok(self):
+        return bool(np.all(np.abs(self.yours - self.expected) <= self.allowed))
+
+    @property
+    def ratio(self):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.abs(self.yours - self.expected) / self.allowed
+        return float(np.max(np.where(np.isnan(r), np.inf, r)))
+
+
+def directional(f, x, actual, rng, rtol, scale_tol, count=DIRECTIONS):
+    """Compare ``<actual, v>`` with the derivative of ``f`` along ``count`` random ``v``.
+
+    ``v = normal * max(|x|, 0.01)`` (each entry moves in proportion to its size);
+    the allowance of a direction is ``rtol |D_v f| + scale_tol ||actual * s||_2``
+    plus the stencil's rounding noise.
+    """
+    x = np.array(x, dtype=np.float64)
+    size = np.maximum(np.abs(x), 0.01)
+    f0 = f(x)
+    yours, expected, allowed, kinks = [], [], [], []
+    for _ in range(count):
+        v = rng.standard_normal(x.shape) * size
+        central, right, left = stencil(f0, *(f(x + t * FD_STEP * v) for t in (1, -1, 2, -2)),
+                                       FD_STEP)
+        tolerance = noise(f0, FD_STEP)
+        magnitude = float(np.sqrt(np.sum((actual * size) ** 2)))
+        kinks.append(bool(is_kink(right, left, magnitude, 3 * tolerance)))
+        yours.append(float(np.sum(actual * v)))
+        expected.append(central)
+        allowed.append(rtol * abs(central) + scale_tol * magnitude + tolerance)
+    return Directions(np.array(yours), np.array(expected), np.array(allowed), any(kinks))
+
+
+def sample_entries(actual, rng, count=SAMPLE):
+    """Indices to difference one by one: the largest |actual| entries and random ones."""
+    flat = np.abs(np.nan_to_num(np.asarray(actual, dtype=np.float64), nan=np.inf)).ravel()
+    largest = np.argsort(flat)[::-1][: count // 4]
+    rest = rng.choice(flat.size, size=min(flat.size, count), replace=False)
+    chosen = list(dict.fromkeys(list(largest) + list(rest)))[:count]
+    return [np.unravel_index(i, actual.shape) for i in chosen]

@@ -1,0 +1,207 @@
+"""What a check found, in words a person can act on.
+
+A :class:`CheckReport` is the table of compared arrays (one
+:class:`reference.GradientCheck` per row), the notes on how the object was
+called (``forward(inputs, training=True)``, randomness pinned, penalties
+added), and a verdict line: ``OK``, ``FAIL`` with the worst entry of each
+failing row (yours against the expected value, their ratio and the pattern
+they follow), ``ERROR`` when the user's code raised, or ``CANNOT CHECK``.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from reference.compare import Report
+
+#: Verdicts and the exit code ``nnfs-ref check`` gives each.
+EXIT_CODES = {"ok": 0, "fail": 1, "error": 2, "cannot check": 2}
+
+
+def _close(a, b, rtol=1e-4):
+    return abs(a - b) <= rtol * max(abs(a), abs(b))
+
+
+def _factor_hint(c, batch):
+    if batch and batch > 1 and _close(c, batch):
+        return f" (the batch size {batch}: a mean's 1/N missing?)"
+    if batch and batch > 1 and _close(c, 1 / batch):
+        return f" (1/{batch}, one over the batch size: divided by N twice?)"
+    if _close(c, 2) or _close(c, 0.5):
+        return " (a factor 2: the derivative of a square?)"
+    return ""
+
+
+def diagnose(actual, expected, wrong=None, batch=None):
+    """The pattern ``actual`` follows against ``expected`` (same shape), or ``""``.
+
+    Named patterns: NaN or inf entries; zero everywhere; transposed (square
+    arrays, whose shapes cannot tell); a flipped sign (ratio -1); a constant
+    factor; otherwise how many entries disagree (``wrong``).
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    known = ~np.isnan(e)
+    a, e = np.where(known, a, 0.0), np.where(known, e, 0.0)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        return f"{int(bad.sum())} of {a.size} entries are nan or inf"
+    largest = np.abs(e).max() if e.size else 0.0
+    if largest == 0:
+        return "expected zero everywhere" if np.abs(a).max() > 0 else ""
+    if np.abs(a).max() == 0:
+        return "yours is zero everywhere (never computed, or multiplied by a zero mask?)"
+    if a.ndim == 2 and a.shape[0] == a.shape[1] > 1 and known.all() \
+            and np.allclose(a, e.T, rtol=1e-5, atol=1e-7 * largest) \
+            and not np.allclose(a, e, rtol=1e-5, atol=1e-7 * largest):
+        return "transposed (yours equals expected.T)"
+    significant = np.abs(e) > 1e-3 * largest
+    ratios = a[significant] / e[significant]
+    c = float(np.median(ratios))
+    if np.all(np.abs(ratios - c) <= 1e-4 * abs(c) + 1e-12):
+        if _close(c, -1):
+            return "flipped sign (yours = -expected)"
+        if not _close(c, 1, 1e-3):
+            return f"a constant factor: yours = {c:.6g} x expected" + _factor_hint(c, batch)
+    if wrong:
+        return f"{wrong} of {a.size} entries disagree"
+    return ""
+
+
+def shape_message(name, shape, expected_shape):
+    """Why a gradient of the wrong shape is wrong, e.g. ``(3,)`` for a ``(1, 3)`` array."""
+    text = f"{name} has shape {shape}, expected {expected_shape}"
+    if len(shape) == 2 and tuple(shape) == tuple(expected_shape)[::-1]:
+        return text + " (transposed)"
+    if int(np.prod(shape)) == int(np.prod(expected_shape)):
+        return text + " (same entries, different shape: keepdims=True?)"
+    return text
+
+
+@dataclasses.dataclass
+class Finding:
+    """How one row was checked, and what is wrong with it, in words."""
+
+    mode: str = "entries"
+    kinks: int = 0
+    message: str = ""
+
+
+class CheckReport(Report):
+    """The result of checking one object: rows, notes, warnings and a verdict.
+
+    Attributes
+    ----------
+    title : str
+        The object's class name.
+    checks : list of reference.GradientCheck
+        One per compared array; ``ok`` is true when all agree.
+    oracle : str
+        What the hand-written gradients were compared with.
+    notes : list of str
+        How the object was called and what the objective holds.
+    warnings : list of str
+        What was not checked and should have been (e.g. an array with no gradient).
+    findings : dict of str -> Finding
+        Per row name: the mode, the kinks accepted and the diagnosis.
+    error : str or None
+        Set when the check could not run: the user's code raised, or the
+        object cannot be checked (``verdict`` says which).
+    """
+
+    def __init__(self, title, checks, oracle, notes=(), warnings=(), findings=None,
+                 error=None, verdict=None):
+        super().__init__(title, list(checks))
+        self.oracle = oracle
+        self.notes = list(notes)
+        self.warnings = list(warnings)
+        self.findings = dict(findings or {})
+        self.error = error
+        self._verdict = verdict
+        #: Per row, the object it belongs to (a network's layers); None: ``title``.
+        self.owners = None
+        #: A network's first wrong layer going back from the loss (``check_network``).
+        self.culprit = None
+
+    def rows(self):
+        rows = super().rows()
+        for row, owner in zip(rows, self.owners or ()):
+            row["cls"] = owner
+        return rows
+
+    @property
+    def verdict(self):
+        """``"ok"``, ``"fail"``, ``"error"`` (your code raised) or ``"cannot check"``."""
+        if self._verdict:
+            return self._verdict
+        return "ok" if super().ok else "fail"
+
+    @property
+    def ok(self):
+        return self.verdict == "ok"
+
+    @property
+    def exit_code(self):
+        return EXIT_CODES[self.verdict]
+
+    @property
+    def kinks(self):
+        return sum(f.kinks for f in self.findings.values())
+
+    def failure_lines(self):
+        """One line per failing row: the worst entry, yours vs expected, the pattern."""
+        lines = []
+        for c in self.failures:
+            finding = self.findings.get(c.name, Finding())
+            if c.shape != c.expected_shape:
+                lines.append(finding.message or shape_message(c.name, c.shape, c.expected_shape))
+                continue
+            text = f"{c.name} disagrees"
+            if finding.mode.startswith("directions"):
+                text += f" along random directions (err/tol {c.ratio:.3g})"
+            if c.worst_index is not None:
+                ratio = (c.actual_worst / c.expected_worst if c.expected_worst
+                         else float("nan"))
+                where = "sampled entry" if "sampl" in finding.mode else "entry"
+                text += (f": worst {where} {c.worst_index}: yours {c.actual_worst:.6g} vs "
+                         f"expected {c.expected_worst:.6g} (ratio {ratio:.4g})")
+            if finding.message:
+                text += f"; {finding.message}"
+            lines.append(text)
+        return lines
+
+    def summary(self):
+        """The verdict line."""
+        if self.verdict == "error":
+            return f"ERROR: {self.error}"
+        if self.verdict == "cannot check":
+            return f"CANNOT CHECK: {self.error}"
+        kinks = (f"; {self.kinks} entries at kinks: subgradients accepted" if self.kinks
+                 else "")
+        if self.ok:
+            return f"OK: all {len(self.checks)} checks agree{kinks}."
+        failing = (f"{len(self.failures)} of {len(self.checks)} checks disagree "
+                   f"({', '.join(c.name for c in self.failures)})")
+        if self.culprit:
+            return (f"FAIL: {failing}; the first wrong backward going back from the loss is "
+                    f"{self.culprit} (the layers before it receive its gradient){kinks}")
+        return f"FAIL: {failing}{kinks}"
+
+    def __str__(self):
+        lines = [f"{self.title}: hand-written gradients vs {self.oracle}"]
+        lines += [f"  - {note}" for note in self.notes]
+        if self.checks:
+            lines.append(super().__str__())
+        lines += [f"FAIL: {line}" for line in self.failure_lines()]
+        lines += [f"WARNING: {w}" for w in self.warnings]
+        lines.append(self.summary())
+        return "\n".join(lines)
+
+    def as_dict(self):
+        """A JSON-ready record of the whole report."""
+        return {"title": self.title, "verdict": self.verdict, "ok": self.ok,
+                "oracle": self.oracle, "notes": self.notes, "warnings": self.warnings,
+                "error": self.error, "summary": self.summary(),
+                "failures": self.failure_lines(),
+                "rows": [dict(row, **dataclasses.asdict(self.findings.get(row["name"], Finding())))
+                         for row in self.rows()]}
