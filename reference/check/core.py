@@ -24,6 +24,13 @@ from reference.compare import (
 FD_ORACLE = "central finite differences (float64)"
 
 
+def streams(seed):
+    """``(dvalues_rng, directions_rng)`` for ``seed``: streams of their own, so that
+    ``dvalues`` never equals inputs a user drew with ``default_rng(seed)``."""
+    return (np.random.default_rng([seed, 0x6E6E6673, 0]),
+            np.random.default_rng([seed, 0x6E6E6673, 1]))
+
+
 class CannotCheck(Exception):
     """The object is fine to call but its gradients cannot be judged (one-line reason)."""
 
@@ -77,26 +84,51 @@ def numeric_finding(name, actual, f, x, *, mode, rtol, scale_tol, atol, rng, bat
     if mode == "auto":
         mode = "entries" if x.size <= numeric.ENTRYWISE_LIMIT else "directions"
     if mode == "directions":
-        found = numeric.directional(f, x, a, rng, rtol, scale_tol)
-        if found.ok and not found.kink:
-            return _directional_check(name, a, found), Finding(
-                f"directions ({numeric.DIRECTIONS} random)")
-        if found.kink:
-            entries = None if x.size <= numeric.FALLBACK_LIMIT else numeric.sample_entries(
-                a, rng, numeric.FALLBACK_LIMIT)
-            label = ("entries (a direction crossed a kink)" if entries is None else
-                     f"sampled entries ({len(entries)}: a direction crossed a kink)")
-            return _entry_finding(name, a, f, x, entries, label, rtol, scale_tol, atol, batch)
-        check, finding = _entry_finding(name, a, f, x, numeric.sample_entries(a, rng),
-                                        "directions, then sampled entries", rtol, scale_tol,
-                                        atol, batch)
+        return _directional_finding(name, a, f, x, rtol, scale_tol, atol, rng, batch)
+    return _entry_finding(name, a, f, x, None, "entries", rtol, scale_tol, atol, batch)
+
+
+def _sampled(entries, limit, rng):
+    """``entries`` (index tuples), or ``limit`` of them drawn at random."""
+    if len(entries) <= limit:
+        return entries
+    return [entries[i] for i in sorted(rng.choice(len(entries), size=limit, replace=False))]
+
+
+def _directional_finding(name, a, f, x, rtol, scale_tol, atol, rng, batch):
+    """Directions over the nonzero entries, entry by entry at exact zeros (kinks)."""
+    at_zero = x == 0
+    found = numeric.directional(f, x, a, rng, rtol, scale_tol, mask=~at_zero)
+    if found.kink:
+        entries = _sampled(list(np.ndindex(x.shape)), numeric.FALLBACK_LIMIT, rng)
+        label = ("entries (a direction crossed a kink)" if len(entries) == x.size else
+                 f"{len(entries)} sampled entries of {x.size} (a direction crossed a kink)")
+        return _entry_finding(name, a, f, x, entries if len(entries) < x.size else None, label,
+                              rtol, scale_tol, atol, batch)
+    mode = f"directions ({numeric.DIRECTIONS} random)"
+    zeros = _sampled([tuple(i) for i in np.argwhere(at_zero)], numeric.FALLBACK_LIMIT, rng)
+    if zeros:
+        zero_check, zero_finding = _entry_finding(name, a, f, x, zeros, "", rtol, scale_tol,
+                                                  atol, batch)
+        sampled = " sampled" if len(zeros) < at_zero.sum() else ""
+        mode += f" + {len(zeros)}{sampled} entries at 0 one by one"
+    if not found.ok:
+        located = numeric.locate(f, x, a, rng, rtol, scale_tol, ~at_zero)
+        entries = ([located] if located is not None else []) + numeric.sample_entries(a, rng)
+        check, finding = _entry_finding(name, a, f, x, list(dict.fromkeys(entries)), "",
+                                        rtol, scale_tol, atol, batch)
         failed = _directional_check(name, a, found)
+        message = finding.message or "the entries sampled agree: the error is spread thin"
+        if located is not None:
+            message = f"found by halving: {located}; " + message
         return (GradientCheck(name, a.shape, x.shape, failed.max_abs, failed.max_rel,
                               check.worst_index, False, failed.ratio, check.actual_worst,
                               check.expected_worst),
-                Finding(finding.mode, finding.kinks, finding.message or
-                        "the sampled entries agree: the error lies elsewhere"))
-    return _entry_finding(name, a, f, x, None, "entries", rtol, scale_tol, atol, batch)
+                Finding(mode + ", then sampled entries", finding.kinks, message))
+    if zeros and not zero_check.ok:
+        return zero_check, Finding(mode, zero_finding.kinks, zero_finding.message)
+    check = _directional_check(name, a, found)
+    return check, Finding(mode, zero_finding.kinks if zeros else 0)
 
 
 def _entry_finding(name, a, f, x, entries, mode, rtol, scale_tol, atol, batch):
@@ -307,7 +339,7 @@ def _check_layer(layer, x, fn, rtol, atol, scale_tol, seed, params, penalty, mod
             # arrays that forward replaces are caches, not parameters
             slots = [s for s in candidates if params is not None
                      or s.get(layer) is restored.copies[s]]
-            dvalues = np.random.default_rng(seed).standard_normal(output.shape)
+            dvalues = streams(seed)[0].standard_normal(output.shape)
             gradient_slots = [g for s in slots for g in s.gradient_slots(layer)]
             before = contract.snapshot_values(layer, gradient_slots + [Slot("dinputs")])
             caller.forward(x)
@@ -380,7 +412,7 @@ def _penalty(layer, penalty, notes):
 
 def _fd_rows(layer, caller, x, dvalues, dinputs, found, unset, penalty, mode, rtol, scale_tol,
              atol, seed):
-    rng = np.random.default_rng([seed, 1])
+    rng = streams(seed)[1]
     batch = x.shape[0] if x.ndim > 1 else None
 
     def objective(inputs_):
@@ -531,7 +563,7 @@ def _check_loss(loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle
             else:
                 check, finding = numeric_finding(
                     "dinputs", actual, mean_loss, p, mode=mode, rtol=rtol, scale_tol=scale_tol,
-                    atol=atol, rng=np.random.default_rng([seed, 1]),
+                    atol=atol, rng=streams(seed)[1],
                     batch=p.shape[0] if p.ndim > 1 else None)
                 checks, findings = [check], {"dinputs": finding}
     finally:

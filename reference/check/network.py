@@ -15,6 +15,7 @@ from reference.check.core import (
     as_float64,
     numeric_finding,
     output_of,
+    streams,
     tolerances,
 )
 from reference.check.report import CheckReport
@@ -152,7 +153,7 @@ def _backward_and_compare(network, restored, x, penalties, seed, rtol, atol, sca
     fused = isinstance(loss_output, np.ndarray) and loss_output.shape == output.shape
     before = contract.snapshot_values(loss, [Slot("dinputs")])
     call(loss, "backward", np.array(loss_output if fused else output, copy=True), network.y)
-    rng = np.random.default_rng([seed, 1])
+    rng = streams(seed)[1]
     batch = x.shape[0] if x.ndim > 1 else None
     kwargs = dict(mode=mode, rtol=rtol, scale_tol=scale_tol, atol=atol, rng=rng, batch=batch)
     checks, findings, owners, warnings = [], {}, [], []

@@ -64,7 +64,7 @@ def diagnose(actual, expected, wrong=None, batch=None):
         if not _close(c, 1, 1e-3):
             return f"a constant factor: yours = {c:.6g} x expected" + _factor_hint(c, batch)
     if wrong:
-        return f"{wrong} of {a.size} entries disagree"
+        return f"{wrong} of {a.size} entries compared disagree"
     return ""
 
 
@@ -192,6 +192,8 @@ class CheckReport(Report):
         lines += [f"  - {note}" for note in self.notes]
         if self.checks:
             lines.append(super().__str__())
+        lines += [f"  {name}: checked along {f.mode}" for name, f in self.findings.items()
+                  if f.mode.startswith("directions") or "sampled" in f.mode]
         lines += [f"FAIL: {line}" for line in self.failure_lines()]
         lines += [f"WARNING: {w}" for w in self.warnings]
         lines.append(self.summary())
