@@ -46,51 +46,24 @@ def _nonnegative_float(text):
     return value
 
 
-def load_class(spec):
-    """``module:Class`` -> the class, or ``ValueError`` saying what could not be found."""
-    import importlib
-
-    module_name, _, class_name = spec.partition(":")
-    if not module_name or not class_name:
-        raise ValueError(f"--layer must look like module:Class, got {spec!r}")
-    sys.path.insert(0, os.getcwd())  # a user's module in the current folder
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ValueError(f"cannot import {module_name!r}: {exc}") from None
-    try:
-        return getattr(module, class_name)
-    except AttributeError:
-        raise ValueError(f"module {module_name!r} has no {class_name!r}") from None
-
-
-def cmd_verify_layer(args, parser):
+def cmd_check(args):
     """Check one user class against finite differences; exit 0 if it agrees, 1 if not."""
-    import numpy as np
-
-    from reference import check_layer
+    from nnfs_ref import check_command
 
     try:
-        cls = load_class(args.layer)
-        layer_args = json.loads(args.layer_args)
-        if not isinstance(layer_args, list):
-            raise ValueError(f"--layer-args must be a JSON list, got {args.layer_args!r}")
-    except (ValueError, json.JSONDecodeError) as exc:
-        parser.error(str(exc))
-    layer = cls(*layer_args)
-    weights = getattr(layer, "weights", None)
-    width = np.shape(weights)[0] if weights is not None else args.width
-    rng = np.random.default_rng(args.seed)
-    inputs = rng.standard_normal((args.batch, width))
-    if hasattr(layer, "biases"):  # zero biases hide bias bugs
-        layer.biases = rng.standard_normal(np.shape(layer.biases))
-    report = check_layer(layer, inputs, rtol=args.rtol, scale_tol=args.scale_tol, seed=args.seed)
-    print(report)
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"ok": report.ok, "oracle": report.oracle, "rows": report.rows()}, fh,
-                      indent=2)
-    return 0 if report.ok else 1
+        return check_command.run(args)
+    except check_command.UsageError as exc:
+        print(f"nnfs-ref check: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_verify_layer(args):
+    """``verify --layer``: an alias of ``check`` (with --layer-args, --batch, --width)."""
+    args.target, args.args, args.params, args.kind = args.layer, args.layer_args, None, "layer"
+    args.shape = None if args.batch is None and args.width is None else \
+        f"{args.batch or 8},{args.width or 5}"
+    args.mode, args.search, args.predictions, args.targets = "auto", None, None, None
+    return cmd_check(args)
 
 
 def cmd_verify(args):
@@ -244,17 +217,33 @@ def main(argv=None):
                              "(default reference.SCALE_TOL, 1e-12)")
     verify.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     verify.add_argument("--layer", metavar="MODULE:CLASS",
-                        help="check your own layer class instead, against finite differences "
-                             "of its forward pass")
+                        help="an alias of 'nnfs-ref check MODULE:CLASS' (kept for old scripts)")
     verify.add_argument("--layer-args", default="[]", metavar="JSON",
-                        help="constructor arguments for --layer, a JSON list (e.g. '[4, 3]')")
-    verify.add_argument("--batch", type=_positive_int, default=8,
-                        help="batch size of the --layer check (default 8)")
-    verify.add_argument("--width", type=_positive_int, default=5,
-                        help="input width of the --layer check when the layer has no weights "
-                             "(default 5)")
-    verify.set_defaults(run=lambda args: (cmd_verify_layer(args, verify) if args.layer
+                        help="with --layer: check's --args")
+    verify.add_argument("--batch", type=_positive_int, default=None,
+                        help="with --layer: the batch of check's --shape (default 8)")
+    verify.add_argument("--width", type=_positive_int, default=None,
+                        help="with --layer: the width of check's --shape (default: the "
+                             "width the layer's weights take, else 5)")
+    verify.set_defaults(run=lambda args: (cmd_verify_layer(args) if args.layer
                                           else cmd_verify(args)))
+
+    check = sub.add_parser(
+        "check",
+        help="check your own layer or loss class against finite differences",
+        description="Check the hand-written backward pass of your own class, written as the "
+                    "book writes them: a layer (forward(inputs[, training]) sets .output; "
+                    "backward(dvalues) sets .dinputs and d<param> for each parameter) or a "
+                    "loss (forward(y_pred, y_true) returns sample losses; backward(dvalues, "
+                    "y_true) sets .dinputs). Random inputs, parameters made nonzero, a random "
+                    "upstream gradient, float64. Exit 0 when every gradient agrees, 1 when one "
+                    "disagrees, 2 for a usage error, code that raised, or an object that "
+                    "cannot be checked.",
+    )
+    from nnfs_ref import check_command
+
+    check_command.add_arguments(check)
+    check.set_defaults(run=cmd_check)
 
     train = sub.add_parser(
         "train",

@@ -1,0 +1,277 @@
+"""``nnfs-ref check module:Class``: check a user's layer or loss from the command line.
+
+Exit codes: 0 when every gradient agrees, 1 when one disagrees, 2 for a
+usage error, for code that raised (its one-line message is printed), or
+when the object cannot be checked.
+"""
+
+import importlib
+import importlib.util
+import inspect
+import json
+import os
+import sys
+
+import numpy as np
+
+#: How ``nnfs-ref check`` draws a loss's predictions and targets.
+PREDICTIONS = ("probabilities", "logits", "unit", "values")
+TARGETS = ("labels", "onehot", "binary", "values")
+
+
+class UsageError(Exception):
+    """A bad option or target: printed as one line, exit 2."""
+
+
+def load_object(spec, option="target"):
+    """``module:Name`` or ``path/to/file.py:Name`` -> the object, or UsageError."""
+    module_name, _, name = spec.rpartition(":")
+    if not module_name or not name:
+        raise UsageError(f"{option} must look like module:Class or path/file.py:Class, "
+                         f"got {spec!r}")
+    try:
+        if module_name.endswith(".py") or os.sep in module_name or "/" in module_name:
+            module = _load_file(module_name)
+        else:
+            sys.path.insert(0, os.getcwd())  # a user's module in the current folder
+            module = importlib.import_module(module_name)
+    except UsageError:
+        raise
+    except ImportError as exc:
+        raise UsageError(f"cannot import {module_name!r}: {exc}") from None
+    except Exception as exc:  # the user's module raised while importing
+        raise UsageError(f"importing {module_name!r} raised {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        raise UsageError(f"module {module_name!r} has no {name!r}") from None
+
+
+def _load_file(path):
+    if not path.endswith(".py"):
+        raise UsageError(f"{path!r} is not a .py file (give module:Class or file.py:Class)")
+    if not os.path.isfile(path):
+        raise UsageError(f"no file {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)  # its own imports of modules beside it
+    stem = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[stem] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_arguments(text):
+    """``--args``: a JSON list (positional) or object (keywords)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--args must be JSON, e.g. '[4, 3]' or '{{\"rate\": 0.1}}'; got "
+                         f"{text!r} ({exc.msg})") from None
+    if isinstance(value, list):
+        return value, {}
+    if isinstance(value, dict):
+        return [], value
+    raise UsageError(f"--args must be a JSON list or object, got {text!r}")
+
+
+def construct(cls, args, kwargs):
+    """``cls(*args, **kwargs)``, with one-line errors for a wrong call or a raising __init__."""
+    if not callable(cls):
+        raise UsageError(f"{cls!r} is not a class")
+    try:
+        inspect.signature(cls).bind(*args, **kwargs)
+    except TypeError as exc:
+        try:
+            wanted = str(inspect.signature(cls))
+        except (TypeError, ValueError):
+            wanted = "(...)"
+        raise UsageError(f"{cls.__name__}{wanted} cannot take --args {json.dumps(kwargs) if kwargs else json.dumps(args)}"
+                         f": {exc}") from None
+    except ValueError:
+        pass  # no signature to check
+    from reference.check.contract import UserCodeError, one_line
+
+    try:
+        return cls(*args, **kwargs)
+    except Exception as exc:
+        raise UserCodeError(f"your __init__ raised {one_line(exc)}") from exc
+
+
+def is_loss(cls):
+    """A loss's backward takes ``(dvalues, y_true)``; a layer's takes ``(dvalues)``."""
+    backward = getattr(cls, "backward", None)
+    try:
+        parameters = list(inspect.signature(backward).parameters.values())[1:]  # self
+    except (TypeError, ValueError):
+        return False
+    return sum(p.default is inspect.Parameter.empty and p.kind in (
+        p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) == 2
+
+
+def _shape(text, default):
+    if text is None:
+        return default
+    try:
+        shape = tuple(int(n) for n in text.replace("x", ",").split(",") if n.strip())
+    except ValueError:
+        raise UsageError(f"--shape must be sizes like 8,5; got {text!r}") from None
+    if len(shape) < 1 or min(shape) < 1:
+        raise UsageError(f"--shape must be positive sizes like 8,5; got {text!r}")
+    return shape
+
+
+def layer_inputs(layer, shape, rng):
+    """Random inputs for a layer: ``--shape``, or batch 8 and the width its weights take."""
+    from reference.check.contract import array_slots
+
+    if shape is None:
+        matrices = [s.get(layer) for s in array_slots(layer) if s.get(layer).ndim == 2]
+        shape = (8, matrices[0].shape[0] if matrices else 5)
+    return rng.standard_normal(shape)
+
+
+def randomize_zero_arrays(layer, rng):
+    """Zero biases hide bias bugs: give all-zero arrays random values; return their names."""
+    from reference.check.contract import array_slots
+
+    names = []
+    for slot in array_slots(layer):
+        value = slot.get(layer)
+        if value.size and not value.any():
+            slot.set(layer, rng.standard_normal(value.shape).astype(value.dtype))
+            names.append(str(slot))
+    return names
+
+
+def guess_loss_data(cls_name):
+    """``(predictions, targets)`` kinds a loss's name suggests."""
+    name = cls_name.lower()
+    if "softmax" in name:
+        return "logits", "labels"
+    if "binary" in name or "bce" in name:
+        return "unit", "binary"
+    if "categorical" in name or "crossentropy" in name or "cce" in name:
+        return "probabilities", "labels"
+    return "values", "values"
+
+
+def loss_data(predictions, targets, shape, rng):
+    """Random ``(y_pred, y_true)`` of the given kinds, ``shape = (batch, outputs)``."""
+    batch, outputs = (shape + (3,))[:2] if len(shape) == 1 else shape[:2]
+    if predictions == "probabilities":
+        y_pred = rng.dirichlet(np.ones(outputs), size=batch) * 0.98 + 0.02 / outputs
+    elif predictions == "unit":
+        y_pred = rng.uniform(0.05, 0.95, size=(batch, outputs))
+    else:
+        y_pred = rng.standard_normal((batch, outputs))
+    if targets == "labels":
+        y_true = rng.integers(0, outputs, size=batch)
+    elif targets == "onehot":
+        y_true = np.eye(outputs)[rng.integers(0, outputs, size=batch)]
+    elif targets == "binary":
+        y_true = rng.integers(0, 2, size=(batch, outputs)) * 1.0
+    else:
+        y_true = rng.standard_normal((batch, outputs))
+    return y_pred, y_true
+
+
+def check_writable(path, option):
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{option} {path}: the folder {folder} is not writable")
+
+
+def run(args):
+    """The ``check`` subcommand; returns the exit code. Usage errors raise UsageError."""
+    from reference.check import UserCodeError, check_layer, check_loss
+
+    check_writable(args.json, "--json")
+    cls = load_object(args.target)
+    positional, keywords = parse_arguments(args.args)
+    shape = _shape(args.shape, None)
+    params = None if args.params is None else [p for p in args.params.split(",") if p.strip()]
+    options = dict(rtol=args.rtol, scale_tol=args.scale_tol, seed=args.seed, mode=args.mode)
+    loss = args.kind == "loss" or (args.kind == "auto" and is_loss(cls))
+    try:
+        if args.search:
+            from reference.check import search
+
+            found = search.search(cls, positional, keywords, loss=loss, examples=args.search,
+                                  params=params, seed=args.seed, target=args.target,
+                                  data=_data_kinds(args, cls) if loss else None)
+            print(found.text)
+            return found.exit_code
+        obj = construct(cls, positional, keywords)
+        rng = np.random.default_rng(args.seed)
+        if loss:
+            predictions, targets = _data_kinds(args, cls)
+            y_pred, y_true = loss_data(predictions, targets, _shape(args.shape, (8, 3)), rng)
+            report = check_loss(obj, y_pred, y_true, **options)
+            report.notes.insert(0, f"random {predictions} of shape {y_pred.shape}, "
+                                   f"{targets} targets (seed {args.seed})")
+        else:
+            randomized = randomize_zero_arrays(obj, rng)
+            inputs = layer_inputs(obj, shape, rng)
+            report = check_layer(obj, inputs, params=params, **options)
+            report.notes.insert(0, f"random inputs of shape {inputs.shape} (seed {args.seed})"
+                                + (f"; all-zero {', '.join(randomized)} given random values "
+                                   "(zero biases hide bias bugs)" if randomized else ""))
+    except UserCodeError as exc:
+        print(f"nnfs-ref check: error: {exc}", file=sys.stderr)
+        return 2
+    except (TypeError, ValueError) as exc:  # the checker's own argument checks
+        raise UsageError(str(exc)) from None
+    print(report)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report.as_dict(), fh, indent=2)
+    return report.exit_code
+
+
+def _data_kinds(args, cls):
+    predictions, targets = guess_loss_data(cls.__name__)
+    return args.predictions or predictions, args.targets or targets
+
+
+def add_arguments(parser):
+    """The ``check`` subcommand's options."""
+    from nnfs_ref.cli import _nonnegative_float, _positive_int
+
+    parser.add_argument("target", metavar="MODULE:CLASS",
+                        help="your class: module:Class (a module importable from the current "
+                             "folder) or path/to/file.py:Class")
+    parser.add_argument("--args", default="[]", metavar="JSON",
+                        help="constructor arguments: a JSON list ('[4, 3]') or object "
+                             "('{\"rate\": 0.1}') (default none)")
+    parser.add_argument("--params", metavar="NAMES",
+                        help="the parameters, comma-separated (e.g. W,b or params[W]); "
+                             "default: every array whose d<name> backward sets")
+    parser.add_argument("--shape", metavar="B,N",
+                        help="input shape of a layer (default 8 by the width its weights "
+                             "take, or 8,5), or (batch, outputs) of a loss (default 8,3)")
+    parser.add_argument("--kind", choices=("auto", "layer", "loss"), default="auto",
+                        help="auto: a loss is a class whose backward takes (dvalues, y_true)")
+    parser.add_argument("--predictions", choices=PREDICTIONS,
+                        help="a loss's predictions (default from its name: softmax -> logits, "
+                             "categorical -> probabilities, binary -> unit, else values)")
+    parser.add_argument("--targets", choices=TARGETS,
+                        help="a loss's targets (default from its name, as --predictions)")
+    parser.add_argument("--mode", choices=("auto", "entries", "directions"), default="auto",
+                        help="finite differences entry by entry or along random directions "
+                             "(auto: directions above 512 entries)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--rtol", type=_nonnegative_float, default=None,
+                        help="relative tolerance (default 1e-7)")
+    parser.add_argument("--scale-tol", type=_nonnegative_float, default=None,
+                        help="tolerance relative to each array's largest entry (default 1e-7)")
+    parser.add_argument("--search", type=_positive_int, metavar="N",
+                        help="search N random shapes and values with Hypothesis for a failing "
+                             "case, shrink it, and print it as a snippet you can run")
+    parser.add_argument("--json", metavar="PATH", help="also write the report as JSON")

@@ -1,0 +1,263 @@
+"""Search, not one draw: Hypothesis looks for a shape and values where a backward is wrong.
+
+One random case can miss a bug that shows only for a batch of 1, a square
+weight matrix (where a missing transpose still fits), an exact zero or a large
+input. :func:`search` draws those (sizes first, then arrays that fit them, with
+zeros and magnitudes up to 100), runs :func:`check_layer` or :func:`check_loss`
+on each, lets Hypothesis shrink a failure to the smallest failing case, and
+prints that case as a snippet that can be pasted and run.
+:func:`gradient_property` puts the same search into a pytest suite.
+"""
+
+import dataclasses
+import inspect
+
+import numpy as np
+
+from reference.check.core import check_layer, check_loss
+
+#: Largest batch and width drawn.
+MAX_SIZE = 6
+#: Largest magnitude of a drawn value.
+MAX_MAGNITUDE = 100.0
+PREDICTIONS = ("probabilities", "logits", "unit", "values")
+TARGETS = ("labels", "onehot", "binary", "values")
+
+
+@dataclasses.dataclass
+class SearchResult:
+    """What a search found: ``report`` and ``snippet`` of the smallest failing case, or None."""
+
+    examples: int
+    report: object = None
+    snippet: str = ""
+
+    @property
+    def exit_code(self):
+        return 0 if self.report is None else self.report.exit_code
+
+    @property
+    def text(self):
+        if self.report is None:
+            return (f"OK: no failing case in {self.examples} searched shapes and values "
+                    "(batch 1, equal sizes, zeros, magnitudes up to 100).")
+        return "\n".join([f"Smallest failing case after {self.examples} searched "
+                          "(shrunk by Hypothesis):", str(self.report), "",
+                          "Run it yourself:", self.snippet])
+
+
+def _values(draw, shape):
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    element = st.one_of(st.just(0.0), st.floats(-1.0, 1.0), st.floats(-10.0, 10.0),
+                        st.sampled_from([-MAX_MAGNITUDE, MAX_MAGNITUDE]))
+    return draw(arrays(np.float64, shape, elements=element))
+
+
+def _required(cls):
+    try:
+        sig = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return 0
+    return sum(p.default is inspect.Parameter.empty and p.kind in (
+        p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in sig.parameters.values())
+
+
+def _layer_case(cls, args, kwargs, params):
+    """A strategy of ``(constructor args, arrays by slot, inputs, seed)``."""
+    from hypothesis import strategies as st
+
+    from reference.check.contract import array_slots, parse_slot
+
+    fixed = bool(args or kwargs)
+    required = _required(cls)
+    if not fixed and required > 2:
+        raise ValueError(f"{cls.__name__} takes {required} constructor arguments: give them "
+                         "(args=/--args) to search its inputs and values")
+
+    @st.composite
+    def case(draw):
+        batch = draw(st.integers(1, MAX_SIZE))
+        width = draw(st.integers(1, MAX_SIZE))
+        outputs = draw(st.one_of(st.just(width), st.integers(1, MAX_SIZE)))
+        made = list(args) if fixed else [width, outputs][:required]
+        layer = cls(*made, **kwargs)
+        slots = [parse_slot(p) for p in params] if params else array_slots(layer)
+        matrices = [s.get(layer) for s in slots if s.get(layer).ndim == 2]
+        if fixed and matrices:
+            width = matrices[0].shape[0]
+        arrays = {str(s): _values(draw, s.get(layer).shape) for s in slots}
+        inputs = _values(draw, (batch, width))
+        return made, arrays, inputs, draw(st.integers(0, 2**16))
+    return case()
+
+
+def _loss_case(data):
+    from hypothesis import strategies as st
+
+    predictions, targets = data
+
+    @st.composite
+    def case(draw):
+        batch = draw(st.integers(1, MAX_SIZE))
+        outputs = draw(st.integers(2 if targets in ("labels", "onehot") else 1, MAX_SIZE))
+        raw = _values(draw, (batch, outputs))
+        if predictions == "probabilities":
+            exp = np.exp(np.clip(raw, -5, 5))
+            y_pred = exp / exp.sum(axis=1, keepdims=True)
+        elif predictions == "unit":
+            y_pred = 0.01 + 0.98 / (1 + np.exp(-np.clip(raw, -5, 5)))
+        else:
+            y_pred = raw
+        labels = np.array(draw(st.lists(st.integers(0, outputs - 1), min_size=batch,
+                                        max_size=batch)))
+        if targets == "labels":
+            y_true = labels
+        elif targets == "onehot":
+            y_true = np.eye(outputs)[labels]
+        elif targets == "binary":
+            y_true = np.array(draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=batch * outputs,
+                                            max_size=batch * outputs))).reshape(batch, outputs)
+        else:
+            y_true = _values(draw, (batch, outputs))
+        return y_pred, y_true, draw(st.integers(0, 2**16))
+    return case()
+
+
+def search(cls, args=(), kwargs=None, *, loss=False, examples=100, params=None, seed=0,
+           target=None, data=None):
+    """Search ``examples`` drawn cases of ``cls`` for one whose gradients fail.
+
+    Parameters
+    ----------
+    cls : a layer or loss class
+    args, kwargs : constructor arguments. Left empty, a layer class taking one or
+        two arguments is built as ``cls(width)`` or ``cls(width, outputs)`` with
+        drawn sizes (``Layer_Dense(n_inputs, n_neurons)``).
+    loss : bool
+        Check a loss (``data = (predictions, targets)`` kinds, default
+        probabilities and labels) instead of a layer.
+    examples : int
+        Cases drawn (Hypothesis's ``max_examples``).
+    params : list of str, optional
+        As for :func:`check_layer`.
+    seed : int
+        Seeds Hypothesis: the same seed searches the same cases.
+    target : str, optional
+        ``module:Class`` or ``file.py:Class``, for the snippet's import line.
+
+    Returns
+    -------
+    SearchResult
+        ``report`` of the smallest failing case (None if none failed), and
+        ``snippet``, code that rebuilds that case and prints its report.
+    """
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    kwargs = dict(kwargs or {})
+    failing = {}
+    if loss:
+        strategy = _loss_case(data or ("probabilities", "labels"))
+
+        def run(case):
+            y_pred, y_true, check_seed = case
+            return check_loss(cls(*args, **kwargs), y_pred, y_true, seed=check_seed)
+    else:
+        strategy = _layer_case(cls, args, kwargs, params)
+
+        def run(case):
+            made, arrays, inputs, check_seed = case
+            layer = cls(*made, **kwargs)
+            from reference.check.contract import parse_slot
+
+            for name, value in arrays.items():
+                parse_slot(name).set(layer, value.copy())
+            return check_layer(layer, inputs, seed=check_seed, params=params)
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
+              suppress_health_check=list(HealthCheck),
+              phases=[Phase.generate, Phase.shrink])
+    @given(strategy)
+    def prop(case):
+        report = run(case)
+        if report.verdict in ("fail", "error"):
+            failing["case"], failing["report"] = case, report
+            raise AssertionError(report.summary())
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            prop()
+        except Exception:  # Hypothesis re-raises the failure (or a Flaky one): read it below
+            if not failing:
+                raise
+    if not failing:
+        return SearchResult(examples)
+    return SearchResult(examples, failing["report"],
+                        snippet(cls, args, kwargs, failing["case"], loss, params, target))
+
+
+def _import_line(cls, target):
+    if target and ":" in target:
+        module, _, name = target.rpartition(":")
+        if module.endswith(".py"):
+            import os
+
+            folder = os.path.dirname(os.path.abspath(module))
+            stem = os.path.splitext(os.path.basename(module))[0]
+            return [f"import sys; sys.path.insert(0, {folder!r})",
+                    f"from {stem} import {name}"]
+        return [f"from {module} import {name}"]
+    return [f"from {cls.__module__} import {cls.__qualname__}"]
+
+
+def _array(value):
+    return f"np.array({np.asarray(value).tolist()!r})"
+
+
+def snippet(cls, args, kwargs, case, loss, params, target=None):
+    """Code that rebuilds one drawn case and prints its report."""
+    name = cls.__name__
+    lines = ["import numpy as np", "from reference import check_layer, check_loss"]
+    lines += _import_line(cls, target)
+    call_args = ", ".join([repr(a) for a in (args if loss else case[0])]
+                          + [f"{k}={v!r}" for k, v in kwargs.items()])
+    if loss:
+        y_pred, y_true, check_seed = case
+        lines += [f"y_pred = {_array(y_pred)}", f"y_true = {_array(y_true)}",
+                  f"print(check_loss({name}({call_args}), y_pred, y_true, seed={check_seed}))"]
+        return "\n".join(lines)
+    _, arrays, inputs, check_seed = case
+    lines.append(f"layer = {name}({call_args})")
+    for slot, value in arrays.items():
+        if "[" in slot:
+            attr, _, key = slot[:-1].partition("[")
+            lines.append(f"layer.{attr}[{key}] = {_array(value)}")
+        else:
+            lines.append(f"layer.{slot} = {_array(value)}")
+    lines.append(f"inputs = {_array(inputs)}")
+    extra = f", params={list(params)!r}" if params else ""
+    lines.append(f"print(check_layer(layer, inputs, seed={check_seed}{extra}))")
+    return "\n".join(lines)
+
+
+def gradient_property(cls, *args, examples=50, loss=False, data=None, params=None, **kwargs):
+    """A pytest test function that searches ``cls`` and fails with the smallest case.
+
+    >>> from reference.check.search import gradient_property
+    >>> test_my_dense = gradient_property(MyDense)            # MyDense(n_in, n_out) drawn
+    >>> test_my_loss = gradient_property(MyMSE, loss=True, data=("values", "values"))
+    """
+    def test():
+        result = search(cls, args, kwargs, loss=loss, examples=examples, params=params,
+                        data=data)
+        if result.report is not None:
+            raise AssertionError("\n" + result.text)
+
+    test.__name__ = f"test_{cls.__name__}_gradients"
+    return test
