@@ -127,9 +127,9 @@ def layer_inputs(layer, shape, rng):
     """Random inputs for a layer: ``--shape``, or batch 8 and the width its weights take."""
     from reference.check.contract import array_slots
 
-    if shape is None:
+    if shape is None or len(shape) == 1:
         matrices = [s.get(layer) for s in array_slots(layer) if s.get(layer).ndim == 2]
-        shape = (8, matrices[0].shape[0] if matrices else 5)
+        shape = (shape or (8,))[:1] + (matrices[0].shape[0] if matrices else 5,)
     return rng.standard_normal(shape)
 
 
@@ -255,7 +255,7 @@ def add_arguments(parser):
                              "default: every array whose d<name> backward sets")
     parser.add_argument("--shape", metavar="B,N",
                         help="input shape of a layer (default 8 by the width its weights "
-                             "take, or 8,5), or (batch, outputs) of a loss (default 8,3)")
+                             "take, or 8,5; one number sets the batch only), or (batch, outputs) of a loss (default 8,3)")
     parser.add_argument("--kind", choices=("auto", "layer", "loss"), default="auto",
                         help="auto: a loss is a class whose backward takes (dvalues, y_true)")
     parser.add_argument("--predictions", choices=PREDICTIONS,

@@ -61,7 +61,7 @@ def cmd_verify_layer(args):
     """``verify --layer``: an alias of ``check`` (with --layer-args, --batch, --width)."""
     args.target, args.args, args.params, args.kind = args.layer, args.layer_args, None, "layer"
     args.shape = None if args.batch is None and args.width is None else \
-        f"{args.batch or 8},{args.width or 5}"
+        f"{args.batch or 8}" + ("" if args.width is None else f",{args.width}")
     args.mode, args.search, args.predictions, args.targets = "auto", None, None, None
     return cmd_check(args)
 

@@ -126,24 +126,3 @@ def test_finite_differences_need_no_jax():
             "assert 'jax' not in sys.modules, 'check_layer imported jax'\n")
     subprocess.run([sys.executable, "-c", code], check=True,
                    env={**os.environ, "PYTHONPATH": os.getcwd()})
-
-
-def test_verify_layer_command(tmp_path):
-    (tmp_path / "userlayers.py").write_text(
-        "class Square:\n"
-        "    def forward(self, inputs):\n        self.inputs = inputs\n"
-        "        self.output = inputs ** 2\n"
-        "    def backward(self, dvalues):\n        self.dinputs = dvalues * self.inputs\n"
-        "class Square2(Square):\n"
-        "    def backward(self, dvalues):\n        self.dinputs = 2 * dvalues * self.inputs\n")
-    def verify(spec, *extra):
-        return subprocess.run([sys.executable, "-m", "nnfs_ref.cli", "verify", "--layer", spec,
-                               *extra], capture_output=True, text=True, cwd=tmp_path)
-    bad = verify("userlayers:Square")
-    assert bad.returncode == 1 and "FAIL: dinputs disagrees" in bad.stdout
-    good = verify("userlayers:Square2")
-    assert good.returncode == 0 and "OK: all 3 checks agree" in good.stdout
-    dense = verify("manual:Layer_Dense", "--layer-args", "[3, 2]")
-    assert dense.returncode == 0 and "dbiases" in dense.stdout
-    missing = verify("userlayers:Nope")
-    assert missing.returncode == 2 and "has no 'Nope'" in missing.stderr
