@@ -255,7 +255,8 @@ def add_arguments(parser):
                              "default: every array whose d<name> backward sets")
     parser.add_argument("--shape", metavar="B,N",
                         help="input shape of a layer (default 8 by the width its weights "
-                             "take, or 8,5; one number sets the batch only), or (batch, outputs) of a loss (default 8,3)")
+                             "take, or 8,5; one number sets the batch only), or (batch, "
+                             "outputs) of a loss (default 8,3)")
     parser.add_argument("--kind", choices=("auto", "layer", "loss"), default="auto",
                         help="auto: a loss is a class whose backward takes (dvalues, y_true)")
     parser.add_argument("--predictions", choices=PREDICTIONS,

@@ -158,6 +158,11 @@ def cmd_train(args, parser):
 
 def cmd_bench(args):
     """Time the epoch loop of every implementation; print the table."""
+    if args.checker:
+        from bench import checker
+
+        checker.main(repeats=args.repeats or 5)
+        return 0
     from bench import run
 
     run.main(quick=args.quick, json_path=args.json, plot_path=args.plot,
@@ -318,6 +323,9 @@ def main(argv=None):
                     "batch sizes and hidden widths. Each implementation runs in its own "
                     "process; they take turns, so ratios within one run are meaningful.",
     )
+    bench.add_argument("--checker", action="store_true",
+                       help="instead, time check_layer (seconds and forward calls) on layers "
+                            "up to Layer_Dense(784, 64) with a batch of 32")
     bench.add_argument("--quick", action="store_true",
                        help="fewer implementations in the sweep, shorter blocks (< 2 min)")
     bench.add_argument("--samples", type=_positive_int, nargs="+", metavar="N",

@@ -184,10 +184,15 @@ def format_table(rows):
         )
         for r in rows
     ]
+    return format_rows(header, lines)
+
+
+def format_rows(header, lines):
+    """A fixed-width text table: ``header`` names, then one tuple of cells per line."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
-    out += [fmt.format(*line) for line in lines]
+    out += [fmt.format(*(str(x) for x in line)) for line in lines]
     return "\n".join(out)
 
 

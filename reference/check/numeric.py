@@ -44,7 +44,7 @@ DIRECTIONS = 3
 #: Entries differenced one by one to locate a directional failure.
 SAMPLE = 64
 #: Above this many entries, a kink found along a direction is judged on a sample.
-FALLBACK_LIMIT = 4096
+FALLBACK_LIMIT = 1024
 MODES = ("auto", "entries", "directions")
 
 _EPS = np.finfo(np.float64).eps

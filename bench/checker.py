@@ -1,0 +1,71 @@
+"""``nnfs-ref bench --checker``: what ``check_layer`` costs, in seconds and forward calls.
+
+Forward calls are counted (the same on every run, whatever the machine is
+doing); seconds are the median of several runs. The target the directional
+mode exists for: ``Layer_Dense(784, 64)`` with a batch of 32 in under a second.
+"""
+
+import statistics
+import time
+
+import numpy as np
+
+#: (label, layer factory, input shape, zero fraction, mode)
+CASES = [
+    ("Layer_Dense(784, 64)", lambda m: m.Layer_Dense(784, 64), (32, 784), 0.0, "auto"),
+    ("Layer_Dense(784, 64)", lambda m: m.Layer_Dense(784, 64), (32, 784), 0.0, "directions"),
+    ("Layer_Dense(64, 64)", lambda m: m.Layer_Dense(64, 64), (32, 64), 0.0, "entries"),
+    ("Layer_Dense(64, 64)", lambda m: m.Layer_Dense(64, 64), (32, 64), 0.0, "directions"),
+    ("Layer_Dense(2, 64) (the seed's)", lambda m: m.Layer_Dense(2, 64), (300, 2), 0.0, "auto"),
+    ("Activation_ReLU, 40% exact zeros", lambda m: m.Activation_ReLU(), (32, 784), 0.4, "auto"),
+]
+
+
+def _counted(layer):
+    """Count the layer's forward calls (an attribute on the instance wraps the method)."""
+    forward = layer.forward
+    layer.calls = 0
+
+    def counting(*args, **kwargs):
+        layer.calls += 1
+        return forward(*args, **kwargs)
+    layer.forward = counting
+    return layer
+
+
+def measure(repeats=5):
+    """One record per case: median and min seconds, forward calls, the verdict."""
+    import manual
+    from reference import check_layer
+
+    records = []
+    rng = np.random.default_rng(0)
+    for label, make, shape, zeros, mode in CASES:
+        inputs = rng.standard_normal(shape)
+        inputs[rng.random(shape) < zeros] = 0.0
+        times, calls, verdict = [], 0, ""
+        for _ in range(repeats):
+            layer = _counted(make(manual))
+            if hasattr(layer, "biases"):
+                layer.biases = rng.standard_normal(layer.biases.shape)
+            start = time.perf_counter()
+            report = check_layer(layer, inputs, mode=mode)
+            times.append(time.perf_counter() - start)
+            calls, verdict = layer.calls, report.verdict
+        records.append({"case": label, "inputs": list(shape), "mode": mode,
+                        "median_s": statistics.median(times), "min_s": min(times),
+                        "forward_calls": calls, "verdict": verdict, "repeats": repeats})
+    return records
+
+
+def main(repeats=5):
+    from reference.compare import format_rows
+
+    records = measure(repeats)
+    print(f"check_layer, finite differences, median of {repeats} runs")
+    print(format_rows(["case", "inputs", "mode", "median s", "min s", "forward calls",
+                       "verdict"],
+                      [(r["case"], "x".join(map(str, r["inputs"])), r["mode"],
+                        f"{r['median_s']:.3f}", f"{r['min_s']:.3f}", r["forward_calls"],
+                        r["verdict"]) for r in records]))
+    return records
