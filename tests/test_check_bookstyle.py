@@ -259,3 +259,35 @@ def test_a_network_names_its_first_wrong_layer():
     assert "the first wrong backward going back from the loss is layers[1]" in str(report)
     assert {c.name for c in report.failures} == {"layers[1].dinputs", "layers[0].dinputs",
                                                  "layers[0].dweights", "layers[0].dbiases"}
+
+
+SEARCHED = [(B.Layer_Dense, (), False, None), (B.DenseW, (), False, None),
+            (B.DenseDict, (), False, None), (B.PReLU, (), False, None),
+            (B.Activation_ReLU, (), False, None), (B.Activation_Softmax, (), False, None),
+            (B.Activation_Sigmoid, (), False, None), (B.Layer_Dropout, (0.3,), False, None),
+            (B.Loss_CategoricalCrossentropy, (), True, ("probabilities", "labels")),
+            (B.Loss_CategoricalCrossentropy, (), True, ("probabilities", "onehot")),
+            (B.Loss_BinaryCrossentropy, (), True, ("unit", "binary")),
+            (B.Loss_MeanSquaredError, (), True, ("values", "values")),
+            (B.Loss_MeanAbsoluteError, (), True, ("values", "values"))]
+
+
+@pytest.mark.parametrize("cls, args, loss, data", SEARCHED,
+                         ids=[f"{c[0].__name__}-{c[3]}" for c in SEARCHED])
+def test_a_search_finds_no_false_alarm_on_correct_classes(cls, args, loss, data):
+    """Batch 1, square and wide shapes, exact zeros (kinks), values up to 100, points
+    next to log's singularity: a correct class must pass them all."""
+    from reference.check.search import search
+
+    found = search(cls, args, loss=loss, data=data, examples=60)
+    assert found.report is None, found.text
+
+
+def test_the_fused_class_differs_from_its_clipped_forward_where_the_clip_binds():
+    """The book's fused backward is (softmax - onehot) / N whatever the clip does; its
+    forward clips the true class's probability at 1e-7. Where the clip binds the forward
+    is flat, and the check says so rather than hiding it."""
+    logits, labels = np.array([[0.0, -100.0]]), np.array([1])
+    report = check_loss(B.Activation_Softmax_Loss_CategoricalCrossentropy(), logits, labels)
+    assert report.verdict == "fail"
+    assert "the forward is flat here (a clip or a saturation?)" in str(report)

@@ -95,65 +95,107 @@ def _sampled(entries, limit, rng):
     return [entries[i] for i in sorted(rng.choice(len(entries), size=limit, replace=False))]
 
 
+#: Entries this close to 0 are differenced one by one: a direction's step could cross 0,
+#: where ReLU, |w| and the like have their kinks (the step is up to ~1e-3 * max(|x|, 0.01)).
+NEAR_ZERO = 1e-5
+#: Entries found at kinks elsewhere and moved out of the directions, at most.
+MAX_EXCLUDED = 8
+
+
 def _directional_finding(name, a, f, x, rtol, scale_tol, atol, rng, batch):
-    """Directions over the nonzero entries, entry by entry at exact zeros (kinks)."""
-    at_zero = x == 0
-    found = numeric.directional(f, x, a, rng, rtol, scale_tol, mask=~at_zero)
-    if found.kink:
+    """Directions over most entries; one by one near 0 and at kinks the directions cross.
+
+    A direction that disagrees, or crosses a kink, is explained by halving: the
+    entry found is judged on its own. If it is wrong, that is the failure; if
+    it agrees (a kink, or a point the direction's step was too coarse for), it
+    leaves the directions for the per-entry check and the directions run again.
+    """
+    single = np.abs(x) <= NEAR_ZERO
+    mask = ~single
+    excluded, located = [], None
+    for _ in range(MAX_EXCLUDED + 1):
+        found = numeric.directional(f, x, a, rng, rtol, scale_tol, mask=mask)
+        if found.ok and not found.kink:
+            break
+        located = numeric.locate(f, x, a, rng, rtol, scale_tol, mask)
+        if located is None or not _entry_finding(name, a, f, x, [located], "", rtol, scale_tol,
+                                                 atol, batch)[0].ok:
+            break
+        mask[located] = False
+        excluded.append(located)
+    mode = f"directions ({numeric.DIRECTIONS} random)"
+    near = _sampled([tuple(int(i) for i in k) for k in np.argwhere(single)],
+                    numeric.FALLBACK_LIMIT, rng)
+    if near:
+        mode += f" + {len(near)}{' sampled' if len(near) < single.sum() else ''} entries " \
+                "near 0 one by one"
+    if excluded:
+        mode += f" + {len(excluded)} at kinks the directions crossed"
+    if found.ok and not found.kink:
+        singles = near + excluded
+        if not singles:
+            return _directional_check(name, a, found), Finding(mode)
+        check, finding = _entry_finding(name, a, f, x, singles, mode, rtol, scale_tol, atol,
+                                        batch)
+        return (_directional_check(name, a, found) if check.ok else check), finding
+    if located is None and found.kink:  # a kink that halving could not isolate
         entries = _sampled(list(np.ndindex(x.shape)), numeric.FALLBACK_LIMIT, rng)
         label = ("entries (a direction crossed a kink)" if len(entries) == x.size else
                  f"{len(entries)} sampled entries of {x.size} (a direction crossed a kink)")
-        return _entry_finding(name, a, f, x, entries if len(entries) < x.size else None, label,
-                              rtol, scale_tol, atol, batch)
-    mode = f"directions ({numeric.DIRECTIONS} random)"
-    zeros = _sampled([tuple(i) for i in np.argwhere(at_zero)], numeric.FALLBACK_LIMIT, rng)
-    if zeros:
-        zero_check, zero_finding = _entry_finding(name, a, f, x, zeros, "", rtol, scale_tol,
-                                                  atol, batch)
-        sampled = " sampled" if len(zeros) < at_zero.sum() else ""
-        mode += f" + {len(zeros)}{sampled} entries at 0 one by one"
-    if not found.ok:
-        located = numeric.locate(f, x, a, rng, rtol, scale_tol, ~at_zero)
-        entries = ([located] if located is not None else []) + numeric.sample_entries(a, rng)
-        check, finding = _entry_finding(name, a, f, x, list(dict.fromkeys(entries)), "",
-                                        rtol, scale_tol, atol, batch)
-        failed = _directional_check(name, a, found)
-        message = finding.message or "the entries sampled agree: the error is spread thin"
-        if located is not None:
-            message = f"found by halving: {located}; " + message
-        return (GradientCheck(name, a.shape, x.shape, failed.max_abs, failed.max_rel,
-                              check.worst_index, False, failed.ratio, check.actual_worst,
-                              check.expected_worst),
-                Finding(mode + ", then sampled entries", finding.kinks, message))
-    if zeros and not zero_check.ok:
-        return zero_check, Finding(mode, zero_finding.kinks, zero_finding.message)
-    check = _directional_check(name, a, found)
-    return check, Finding(mode, zero_finding.kinks if zeros else 0)
+        return _entry_finding(name, a, f, x, entries, label, rtol, scale_tol, atol, batch)
+    entries = ([located] if located is not None else []) + numeric.sample_entries(a, rng)
+    check, finding = _entry_finding(name, a, f, x, list(dict.fromkeys(entries)), "", rtol,
+                                    scale_tol, atol, batch)
+    failed = _directional_check(name, a, found)
+    message = finding.message or "the entries sampled agree: the error is spread thin"
+    if located is not None:
+        message = f"found by halving: {located}; " + message
+    return (GradientCheck(name, a.shape, x.shape, failed.max_abs, failed.max_rel,
+                          check.worst_index, False, failed.ratio, check.actual_worst,
+                          check.expected_worst),
+            Finding(mode + ", then sampled entries", finding.kinks, message))
 
 
 def _entry_finding(name, a, f, x, entries, mode, rtol, scale_tol, atol, batch):
-    estimate = numeric.entrywise(f, x, entries)
-    expected = estimate.expected_for(a)
-    allowance = atol + estimate.noise
-    if entries is None:
-        check = compare(name, a, expected, rtol, scale_tol, atol=allowance)
-        wrong = _wrong(a, expected, rtol, scale_tol, allowance)
-        pattern = "" if check.ok else diagnose(a, estimate.central, wrong, batch)
-        return check, Finding(mode, int(estimate.kink.sum()), pattern)
-    index = tuple(np.array(entries).T)
-    sub = compare(name, a[index], expected[index], rtol, scale_tol, atol=allowance[index])
-    worst = None if sub.worst_index is None else tuple(int(i) for i in entries[sub.worst_index[0]])
+    """Per-entry differences of ``entries`` (None: all), a second look where they disagree."""
+    listed = list(np.ndindex(x.shape)) if entries is None else list(entries)
+    index = tuple(np.array(listed).T)
+    estimate = numeric.entrywise(f, x, listed)
+
+    def judged():
+        expected = estimate.expected_for(a)[index]
+        allowance = atol + np.broadcast_to(estimate.noise, x.shape)[index]
+        return expected, allowance, _bad(a[index], expected, rtol, scale_tol, allowance)
+
+    expected, allowance, bad = judged()
+    # a second and third look where the estimate disagrees: 8 times smaller steps, then
+    # (for |x| < 0.01, whose step has the floor 1e-6) steps of 1e-4 |x|
+    shrinks = (8, np.clip(0.01 / np.maximum(np.abs(x), 1e-300), 8, 1e4))
+    for shrink in shrinks:
+        if not bad.any():
+            break
+        trust = np.zeros(x.shape)
+        trust[index] = rtol * np.abs(expected) + allowance
+        numeric.refine(f, x, estimate, [listed[i] for i in np.flatnonzero(bad)], trust, shrink)
+        expected, allowance, bad = judged()
+    sub = compare(name, a[index], expected, rtol, scale_tol, atol=allowance)
+    worst = None if sub.worst_index is None else tuple(int(i) for i in listed[sub.worst_index[0]])
     check = GradientCheck(name, a.shape, x.shape, sub.max_abs, sub.max_rel, worst, sub.ok,
                           sub.ratio, sub.actual_worst, sub.expected_worst)
-    wrong = _wrong(a[index], expected[index], rtol, scale_tol, allowance[index])
-    pattern = "" if sub.ok else diagnose(a[index], estimate.central[index], wrong, batch)
+    whole = entries is None  # in C order, so the arrays take their shape back
+    pattern = "" if sub.ok else diagnose(
+        a if whole else a[index],
+        estimate.central if whole else estimate.central[index], int(bad.sum()), batch)
     return check, Finding(mode, int(estimate.kink[index].sum()), pattern)
 
 
-def _wrong(a, e, rtol, scale_tol, atol):
-    scale = np.abs(e).max() if e.size else 0.0
+def _bad(a, e, rtol, scale_tol, atol):
+    """The entries :func:`reference.compare` would fail, as a boolean array."""
+    finite = np.abs(e[np.isfinite(e)])
+    scale = finite.max() if finite.size else 0.0
     with np.errstate(invalid="ignore"):
-        return int(np.sum(~(np.abs(a - e) <= rtol * np.abs(e) + scale_tol * scale + atol)))
+        return ~(np.abs(a - e) <= rtol * np.abs(e) + scale_tol * scale + atol
+                 + np.finfo(np.float64).tiny) & (a != e)
 
 
 def _directional_check(name, a, found):
@@ -197,7 +239,9 @@ class Caller:
     def forward(self, x, replay=True):
         if replay:
             self.randomness.replay(self.start)
-        call(self.layer, "forward", x, **self.keywords)
+        returned = call(self.layer, "forward", x, **self.keywords)
+        if not hasattr(self.layer, "output") and isinstance(returned, np.ndarray):
+            return returned  # a forward that returns its output instead of setting it
         return output_of(self.layer)
 
     def pin(self, x):
@@ -332,6 +376,9 @@ def _check_layer(layer, x, fn, rtol, atol, scale_tol, seed, params, penalty, mod
             if random:
                 notes.append(f"forward is random: {randomness.describe()} replayed before "
                              "every forward, so each uses the same draws")
+            if not np.all(np.isfinite(output)):
+                raise UserCodeError(f"your forward returned {int((~np.isfinite(output)).sum())}"
+                                    " nan/inf entries for finite inputs")
             if output.dtype != np.float64:
                 raise CannotCheck(
                     f"forward returns {output.dtype} for float64 inputs and arrays: finite "

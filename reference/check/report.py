@@ -48,7 +48,8 @@ def diagnose(actual, expected, wrong=None, batch=None):
         return f"{int(bad.sum())} of {a.size} entries are nan or inf"
     largest = np.abs(e).max() if e.size else 0.0
     if largest == 0:
-        return "expected zero everywhere" if np.abs(a).max() > 0 else ""
+        return ("expected zero everywhere: the forward is flat here (a clip or a saturation?) "
+                "and yours is not") if np.abs(a).max() > 0 else ""
     if np.abs(a).max() == 0:
         return "yours is zero everywhere (never computed, or multiplied by a zero mask?)"
     if a.ndim == 2 and a.shape[0] == a.shape[1] > 1 and known.all() \

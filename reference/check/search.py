@@ -2,8 +2,9 @@
 
 One random case can miss a bug that shows only for a batch of 1, a square
 weight matrix (where a missing transpose still fits), an exact zero or a large
-input. :func:`search` draws those (sizes first, then arrays that fit them, with
-zeros and magnitudes up to 100), runs :func:`check_layer` or :func:`check_loss`
+input. :func:`search` draws those (sizes first: 1 to 6, or wide ones of 16
+and 33, equal sizes often; then arrays that fit them, with zeros and
+magnitudes up to 100), runs :func:`check_layer` or :func:`check_loss`
 on each, lets Hypothesis shrink a failure to the smallest failing case, and
 prints that case as a snippet that can be pasted and run.
 :func:`gradient_property` puts the same search into a pytest suite.
@@ -16,8 +17,8 @@ import numpy as np
 
 from reference.check.core import check_layer, check_loss
 
-#: Largest batch and width drawn.
-MAX_SIZE = 6
+#: Sizes drawn: mostly small (Hypothesis shrinks toward 1), sometimes wide.
+SMALL, WIDE = 6, (16, 33)
 #: Largest magnitude of a drawn value.
 MAX_MAGNITUDE = 100.0
 PREDICTIONS = ("probabilities", "logits", "unit", "values")
@@ -40,10 +41,16 @@ class SearchResult:
     def text(self):
         if self.report is None:
             return (f"OK: no failing case in {self.examples} searched shapes and values "
-                    "(batch 1, equal sizes, zeros, magnitudes up to 100).")
+                    "(batch 1, equal sizes, wide and narrow, zeros, magnitudes up to 100).")
         return "\n".join([f"Smallest failing case after {self.examples} searched "
                           "(shrunk by Hypothesis):", str(self.report), "",
                           "Run it yourself:", self.snippet])
+
+
+def _size(draw, least=1):
+    from hypothesis import strategies as st
+
+    return draw(st.one_of(st.integers(least, SMALL), st.sampled_from(WIDE)))
 
 
 def _values(draw, shape):
@@ -55,13 +62,22 @@ def _values(draw, shape):
     return draw(arrays(np.float64, shape, elements=element))
 
 
+#: Constructor parameters taken for sizes (``n_inputs``, ``n_neurons``, ``units``, ``n``...).
+SIZE_WORDS = ("n", "size", "units", "neurons", "inputs", "outputs", "features", "dim", "width")
+
+
 def _required(cls):
+    """The names of the constructor's required positional parameters."""
     try:
         sig = inspect.signature(cls)
     except (TypeError, ValueError):
-        return 0
-    return sum(p.default is inspect.Parameter.empty and p.kind in (
-        p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in sig.parameters.values())
+        return []
+    return [p.name for p in sig.parameters.values() if p.default is inspect.Parameter.empty
+            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _is_size(name):
+    return any(word == name or word in name.split("_") for word in SIZE_WORDS)
 
 
 def _layer_case(cls, args, kwargs, params):
@@ -72,16 +88,18 @@ def _layer_case(cls, args, kwargs, params):
 
     fixed = bool(args or kwargs)
     required = _required(cls)
-    if not fixed and required > 2:
-        raise ValueError(f"{cls.__name__} takes {required} constructor arguments: give them "
-                         "(args=/--args) to search its inputs and values")
+    if not fixed and (len(required) > 2 or not all(map(_is_size, required))):
+        raise ValueError(f"{cls.__name__}({', '.join(required)}): give the constructor's "
+                         "arguments (args=, --args) to search; only sizes such as n_inputs, "
+                         "n_neurons are drawn")
 
     @st.composite
     def case(draw):
-        batch = draw(st.integers(1, MAX_SIZE))
-        width = draw(st.integers(1, MAX_SIZE))
-        outputs = draw(st.one_of(st.just(width), st.integers(1, MAX_SIZE)))
-        made = list(args) if fixed else [width, outputs][:required]
+        batch = _size(draw)
+        width = _size(draw)
+        outputs = draw(st.one_of(st.just(width), st.just(batch), st.integers(1, SMALL),
+                                 st.sampled_from(WIDE)))
+        made = list(args) if fixed else [width, outputs][:len(required)]
         layer = cls(*made, **kwargs)
         slots = [parse_slot(p) for p in params] if params else array_slots(layer)
         matrices = [s.get(layer) for s in slots if s.get(layer).ndim == 2]
@@ -100,8 +118,8 @@ def _loss_case(data):
 
     @st.composite
     def case(draw):
-        batch = draw(st.integers(1, MAX_SIZE))
-        outputs = draw(st.integers(2 if targets in ("labels", "onehot") else 1, MAX_SIZE))
+        batch = _size(draw)
+        outputs = _size(draw, 2 if targets in ("labels", "onehot") else 1)
         raw = _values(draw, (batch, outputs))
         if predictions == "probabilities":
             exp = np.exp(np.clip(raw, -5, 5))
