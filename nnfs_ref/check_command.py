@@ -243,6 +243,7 @@ def _data_kinds(args, cls):
 def add_arguments(parser):
     """The ``check`` subcommand's options."""
     from nnfs_ref.cli import _nonnegative_float, _positive_int
+    from reference.check.numeric import ENTRYWISE_LIMIT
 
     parser.add_argument("target", metavar="MODULE:CLASS",
                         help="your class: module:Class (a module importable from the current "
@@ -266,7 +267,7 @@ def add_arguments(parser):
                         help="a loss's targets (default from its name, as --predictions)")
     parser.add_argument("--mode", choices=("auto", "entries", "directions"), default="auto",
                         help="finite differences entry by entry or along random directions "
-                             "(auto: directions above 512 entries)")
+                             f"(auto: directions above {ENTRYWISE_LIMIT} entries)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--rtol", type=_nonnegative_float, default=None,
                         help="relative tolerance (default 1e-7)")

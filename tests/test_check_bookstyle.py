@@ -279,7 +279,7 @@ def test_a_search_finds_no_false_alarm_on_correct_classes(cls, args, loss, data)
     next to log's singularity: a correct class must pass them all."""
     from reference.check.search import search
 
-    found = search(cls, args, loss=loss, data=data, examples=60)
+    found = search(cls, args, loss=loss, data=data, examples=30)
     assert found.report is None, found.text
 
 

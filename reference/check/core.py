@@ -9,7 +9,7 @@ import numpy as np
 
 from reference.check import contract, numeric
 from reference.check.contract import Slot, UserCodeError, call
-from reference.check.report import CheckReport, Finding, diagnose, shape_message
+from reference.check.report import CheckReport, Finding, diagnose, penalty_hint, shape_message
 from reference.compare import (
     RTOL,
     SCALE_TOL,
@@ -186,7 +186,8 @@ def _entry_finding(name, a, f, x, entries, mode, rtol, scale_tol, atol, batch):
     pattern = "" if sub.ok else diagnose(
         a if whole else a[index],
         estimate.central if whole else estimate.central[index], int(bad.sum()), batch)
-    return check, Finding(mode, int(estimate.kink[index].sum()), pattern)
+    return check, Finding(mode, int(estimate.kink[index].sum()), pattern,
+                          estimate.expected_for(a) if whole else None)
 
 
 def _bad(a, e, rtol, scale_tol, atol):
@@ -315,7 +316,8 @@ def check_layer(layer, inputs, fn=None, rtol=None, atol=0.0, scale_tol=None, see
         book's L1/L2 penalties when the layer has nonzero strengths; False: none.
     mode : {"auto", "entries", "directions"}
         Finite differences entry by entry, or along random directions (O(1)
-        forward calls per array). "auto": directions above 512 entries.
+        forward calls per array). "auto": directions above ``numeric.ENTRYWISE_LIMIT``
+        (128) entries.
 
     Returns
     -------
@@ -475,11 +477,15 @@ def _fd_rows(layer, caller, x, dvalues, dinputs, found, unset, penalty, mode, rt
         rows.append((slot, str(gradient), gradient.get(layer), objective_param,
                      slot.get(layer)))
     checks, findings = [], {}
+    strengths = contract.book_regularizers(layer) if penalty is contract.book_penalty else {}
     for slot, name, actual, f, at in rows:
         check, finding = numeric_finding(name, actual, f, at, mode=mode, rtol=rtol,
                                          scale_tol=scale_tol, atol=atol, rng=rng, batch=batch)
         if slot is not None:
             slot.set(layer, at)
+            if not check.ok and finding.expected is not None and str(slot) in strengths:
+                hint = penalty_hint(actual, finding.expected, at, *strengths[str(slot)])
+                finding.message = hint or finding.message
         checks.append(check)
         findings[name] = finding
     for slot in unset:

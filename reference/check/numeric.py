@@ -38,7 +38,7 @@ FD_STEP = 1e-4
 FD_RTOL = 1e-7
 FD_SCALE_TOL = 1e-7
 #: In mode "auto", arrays with more entries than this are checked along directions.
-ENTRYWISE_LIMIT = 512
+ENTRYWISE_LIMIT = 128
 #: Random directions per array in the directional mode.
 DIRECTIONS = 3
 #: Entries differenced one by one to locate a directional failure.

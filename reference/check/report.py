@@ -86,6 +86,8 @@ class Finding:
     mode: str = "entries"
     kinks: int = 0
     message: str = ""
+    #: The per-entry expected values when every entry was differenced (not in JSON).
+    expected: object = dataclasses.field(default=None, repr=False, compare=False)
 
 
 class CheckReport(Report):
@@ -206,5 +208,33 @@ class CheckReport(Report):
                 "oracle": self.oracle, "notes": self.notes, "warnings": self.warnings,
                 "error": self.error, "summary": self.summary(),
                 "failures": self.failure_lines(),
-                "rows": [dict(row, **dataclasses.asdict(self.findings.get(row["name"], Finding())))
+                "rows": [dict(row, **_finding_record(self.findings.get(row["name"], Finding())))
                          for row in self.rows()]}
+
+
+def _finding_record(finding):
+    return {"mode": finding.mode, "kinks": finding.kinks, "message": finding.message}
+
+
+def penalty_hint(actual, expected, values, l1, l2):
+    """Whether ``yours - expected`` is a multiple of a penalty's gradient term, in words.
+
+    The book's penalties ``l1 sum|p| + l2 sum p**2`` have the gradient
+    ``l1 sign(p) + 2 l2 p``; a residual of ``-l2 p`` is the 2 forgotten, one of
+    ``-2 l1 sign(p)`` a flipped L1 sign.
+    """
+    residual = np.asarray(actual, dtype=np.float64) - np.asarray(expected, dtype=np.float64)
+    terms = (("L2", l2, "l2 * p", 2 * values), ("L1", l1, "l1 * sign(p)",
+                                               np.where(values < 0, -1.0, 1.0)))
+    for name, strength, words, term in terms:
+        term = strength * np.asarray(term) / (2 if name == "L2" else 1)
+        if not strength or not np.any(np.abs(term) > 0):
+            continue
+        significant = np.abs(term) > 1e-3 * np.abs(term).max()
+        c = float(np.median(residual[significant] / term[significant]))
+        if abs(c) > 1e-3 and np.allclose(residual, c * term, rtol=1e-3,
+                                         atol=1e-6 * np.abs(term).max()):
+            right = "2 * l2 * p" if name == "L2" else "l1 * sign(p)"
+            return (f"yours - expected = {c:.3g} x {words}: the {name} penalty's gradient "
+                    f"is {right}")
+    return ""
