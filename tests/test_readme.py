@@ -1,0 +1,18 @@
+"""The README's worked example prints what the README shows (no pasted output drifts)."""
+
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_the_check_example_prints_its_shown_output():
+    text = open(os.path.join(ROOT, "README.md")).read()
+    section = text.split("## Check your own layer", 1)[1]
+    code, shown = re.findall(r"```(?:python|text)\n(.*?)```", section, re.S)[:2]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == shown.strip()
