@@ -23,12 +23,13 @@ class UsageError(Exception):
     """A bad option or target: printed as one line, exit 2."""
 
 
-def load_object(spec, option="target"):
-    """``module:Name`` or ``path/to/file.py:Name`` -> the object, or UsageError."""
-    module_name, _, name = spec.rpartition(":")
-    if not module_name or not name:
-        raise UsageError(f"{option} must look like module:Class or path/file.py:Class, "
-                         f"got {spec!r}")
+def load_objects(spec, option="target"):
+    """``module:Name`` (or ``module:forward,backward``; ``path/to/file.py:Name``) -> the
+    objects named, or UsageError."""
+    module_name, _, names = spec.rpartition(":")
+    if not module_name or not names:
+        raise UsageError(f"{option} must look like module:Class, module:forward,backward or "
+                         f"path/file.py:Class, got {spec!r}")
     try:
         if module_name.endswith(".py") or os.sep in module_name or "/" in module_name:
             module = _load_file(module_name)
@@ -42,10 +43,13 @@ def load_object(spec, option="target"):
     except Exception as exc:  # the user's module raised while importing
         raise UsageError(f"importing {module_name!r} raised {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
-    try:
-        return getattr(module, name)
-    except AttributeError:
-        raise UsageError(f"module {module_name!r} has no {name!r}") from None
+    found = []
+    for name in names.split(","):
+        try:
+            found.append(getattr(module, name.strip()))
+        except AttributeError:
+            raise UsageError(f"module {module_name!r} has no {name.strip()!r}") from None
+    return found
 
 
 def _load_file(path):
@@ -88,8 +92,8 @@ def construct(cls, args, kwargs):
             wanted = str(inspect.signature(cls))
         except (TypeError, ValueError):
             wanted = "(...)"
-        raise UsageError(f"{cls.__name__}{wanted} cannot take --args {json.dumps(kwargs) if kwargs else json.dumps(args)}"
-                         f": {exc}") from None
+        given = json.dumps(kwargs) if kwargs else json.dumps(args)
+        raise UsageError(f"{cls.__name__}{wanted} cannot take --args {given}: {exc}") from None
     except ValueError:
         pass  # no signature to check
     from reference.check.contract import UserCodeError, one_line
@@ -114,6 +118,8 @@ def is_loss(cls):
 def _shape(text, default):
     if text is None:
         return default
+    if isinstance(text, list):  # --shape given more than once
+        return _shape(text[0], default)
     try:
         shape = tuple(int(n) for n in text.replace("x", ",").split(",") if n.strip())
     except ValueError:
@@ -193,11 +199,25 @@ def run(args):
     from reference.check import UserCodeError, check_layer, check_loss
 
     check_writable(args.json, "--json")
-    cls = load_object(args.target)
+    objects = load_objects(args.target)
     positional, keywords = parse_arguments(args.args)
+    options = dict(rtol=args.rtol, scale_tol=args.scale_tol, seed=args.seed, mode=args.mode)
+    if len(objects) > 2:
+        raise UsageError(f"give one class, one loss function or a forward,backward pair; got "
+                         f"{len(objects)} names in {args.target!r}")
+    if len(objects) == 2 or inspect.isfunction(objects[0]):
+        if args.search:
+            raise UsageError("--search takes a class; for functions give --shape and --seed")
+        try:
+            report = _check_functions(objects, args, positional, keywords, options)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
+        return _finish(report, args)
+    cls = objects[0]
+    if not inspect.isclass(cls):
+        raise UsageError(f"{args.target} is a {type(cls).__name__}, not a class or function")
     shape = _shape(args.shape, None)
     params = None if args.params is None else [p for p in args.params.split(",") if p.strip()]
-    options = dict(rtol=args.rtol, scale_tol=args.scale_tol, seed=args.seed, mode=args.mode)
     loss = args.kind == "loss" or (args.kind == "auto" and is_loss(cls))
     try:
         if args.search:
@@ -228,11 +248,43 @@ def run(args):
         return 2
     except (TypeError, ValueError) as exc:  # the checker's own argument checks
         raise UsageError(str(exc)) from None
+    return _finish(report, args)
+
+
+def _finish(report, args):
     print(report)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(report.as_dict(), fh, indent=2)
     return report.exit_code
+
+
+def _check_functions(objects, args, positional, keywords, options):
+    """A ``forward,backward`` pair on random arrays of each ``--shape``, or a loss function
+    ``f(x, y) -> (loss, dx)`` on random scores and targets."""
+    from reference.check import UserCodeError, check_functions, check_loss_function
+
+    rng = np.random.default_rng(args.seed)
+    shapes = [_shape(text, None) for text in args.shape or []]
+    try:
+        if len(objects) == 2:
+            if not shapes:
+                raise UsageError("give --shape for each array argument of forward, in order "
+                                 "(e.g. --shape 4,5 --shape 5,3 --shape 3)")
+            arrays = [rng.standard_normal(shape) for shape in shapes]
+            report = check_functions(*objects, *arrays, *positional, **keywords, **options)
+            report.notes.insert(0, "random arrays of shapes " + ", ".join(
+                str(a.shape) for a in arrays) + f" (seed {args.seed})")
+            return report
+        targets = args.targets or "labels"
+        x, y = loss_data(args.predictions or "values", targets,
+                         shapes[0] if shapes else (8, 3), rng)
+        report = check_loss_function(objects[0], x, y, **options)
+        report.notes.insert(0, f"random scores of shape {x.shape}, {targets} targets "
+                               f"(seed {args.seed})")
+        return report
+    except UserCodeError as exc:  # raised before the check started
+        raise UsageError(str(exc)) from None
 
 
 def _data_kinds(args, cls):
@@ -247,17 +299,23 @@ def add_arguments(parser):
 
     parser.add_argument("target", metavar="MODULE:CLASS",
                         help="your class: module:Class (a module importable from the current "
-                             "folder) or path/to/file.py:Class")
+                             "folder) or path/to/file.py:Class; or a function pair "
+                             "module:forward,backward (forward(*arrays, *args) -> (out, cache), "
+                             "backward(dout, cache) -> gradients); or a loss function "
+                             "module:loss (loss(x, y) -> (loss, dx))")
     parser.add_argument("--args", default="[]", metavar="JSON",
                         help="constructor arguments: a JSON list ('[4, 3]') or object "
-                             "('{\"rate\": 0.1}') (default none)")
+                             "('{\"rate\": 0.1}') (default none); for a function pair, the "
+                             "arguments after the arrays (e.g. '[{\"p\": 0.5, \"mode\": "
+                             "\"train\", \"seed\": 0}]')")
     parser.add_argument("--params", metavar="NAMES",
                         help="the parameters, comma-separated (e.g. W,b or params[W]); "
                              "default: every array whose d<name> backward sets")
-    parser.add_argument("--shape", metavar="B,N",
+    parser.add_argument("--shape", metavar="B,N", action="append",
                         help="input shape of a layer (default 8 by the width its weights "
                              "take, or 8,5; one number sets the batch only), or (batch, "
-                             "outputs) of a loss (default 8,3)")
+                             "outputs) of a loss (default 8,3); for a function pair, once per "
+                             "array argument, in order")
     parser.add_argument("--kind", choices=("auto", "layer", "loss"), default="auto",
                         help="auto: a loss is a class whose backward takes (dvalues, y_true)")
     parser.add_argument("--predictions", choices=PREDICTIONS,

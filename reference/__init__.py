@@ -13,10 +13,13 @@ exists (importing this package does not change JAX's configuration).
 from reference.check import (
     CheckReport,
     UserCodeError,
+    assert_functions,
     assert_layer_gradients,
     assert_loss_gradients,
+    check_functions,
     check_layer,
     check_loss,
+    check_loss_function,
     check_network,
 )
 from reference.compare import (
@@ -42,6 +45,9 @@ __all__ = [
     "check_layer",
     "check_loss",
     "check_network",
+    "check_functions",
+    "check_loss_function",
+    "assert_functions",
     "UserCodeError",
     "SCALE_TOL",
     "RTOL",

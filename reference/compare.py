@@ -167,24 +167,22 @@ def _shape_text(row):
     return str(shape) if shape == expected else f"{shape} != expected {expected}"
 
 
+#: The columns of a report's table.
+TABLE_HEADER = ("class", "gradient", "shape", "max abs err", "max rel err", "err/tol",
+                "worst index", "result")
+
+
+def table_cells(row):
+    """The cells of one row of :meth:`Report.rows`, as text, in :data:`TABLE_HEADER`'s order."""
+    return (row["cls"], row["name"], _shape_text(row), f"{row['max_abs']:.3e}",
+            f"{row['max_rel']:.3e}", f"{row['ratio']:.2g}",
+            "-" if row["worst_index"] is None else str(tuple(row["worst_index"])),
+            "pass" if row["ok"] else "FAIL")
+
+
 def format_table(rows):
     """Format rows of :meth:`Report.rows` as a fixed-width text table."""
-    header = ("class", "gradient", "shape", "max abs err", "max rel err", "err/tol",
-              "worst index", "result")
-    lines = [
-        (
-            r["cls"],
-            r["name"],
-            _shape_text(r),
-            f"{r['max_abs']:.3e}",
-            f"{r['max_rel']:.3e}",
-            f"{r['ratio']:.2g}",
-            "-" if r["worst_index"] is None else str(tuple(r["worst_index"])),
-            "pass" if r["ok"] else "FAIL",
-        )
-        for r in rows
-    ]
-    return format_rows(header, lines)
+    return format_rows(TABLE_HEADER, [table_cells(r) for r in rows])
 
 
 def format_rows(header, lines):

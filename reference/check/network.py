@@ -14,7 +14,6 @@ from reference.check.core import (
     _same,
     as_float64,
     numeric_finding,
-    output_of,
     streams,
     tolerances,
 )

@@ -46,6 +46,8 @@ SAMPLE = 64
 #: Above this many entries, a kink found along a direction is judged on a sample.
 FALLBACK_LIMIT = 1024
 MODES = ("auto", "entries", "directions")
+#: Above this many entries differenced one by one, a progress bar is shown (terminal, Jupyter).
+LONG = 2000
 
 _EPS = np.finfo(np.float64).eps
 
@@ -119,9 +121,13 @@ def entrywise(f, x, entries=None, shrink=1):
         x[k] = saved
         return value
 
-    for k in entries:
-        central[k], right[k], left[k] = stencil(f0, at(k, h[k]), at(k, -h[k]), at(k, 2 * h[k]),
-                                                at(k, -2 * h[k]), h[k])
+    from reference.check.report import progress
+
+    with progress(len(entries) if len(entries) > LONG else 0, "entries") as bar:
+        for k in entries:
+            central[k], right[k], left[k] = stencil(f0, at(k, h[k]), at(k, -h[k]),
+                                                    at(k, 2 * h[k]), at(k, -2 * h[k]), h[k])
+            bar.update()
     tolerance = noise(f0, h)
     kink = np.where(np.isnan(central), False, is_kink(central, right, left, tolerance))
     return Estimate(central, np.fmin(right, left), np.fmax(right, left), kink, tolerance, entries)

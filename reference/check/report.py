@@ -9,10 +9,12 @@ they follow), ``ERROR`` when the user's code raised, or ``CANNOT CHECK``.
 """
 
 import dataclasses
+import html
+import sys
 
 import numpy as np
 
-from reference.compare import Report
+from reference.compare import TABLE_HEADER, Report, table_cells
 
 #: Verdicts and the exit code ``nnfs-ref check`` gives each.
 EXIT_CODES = {"ok": 0, "fail": 1, "error": 2, "cannot check": 2}
@@ -202,6 +204,29 @@ class CheckReport(Report):
         lines.append(self.summary())
         return "\n".join(lines)
 
+    def _repr_html_(self):
+        """The report as an HTML table for Jupyter, failing rows marked."""
+        head = "".join(f"<th>{c}</th>" for c in TABLE_HEADER)
+        body = []
+        for row in self.rows():
+            style = "" if row["ok"] else ' style="background:#fdd;font-weight:bold"'
+            body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(cell)}</td>"
+                                                 for cell in table_cells(row)) + "</tr>")
+        lines = [f"<p><b>{html.escape(self.title)}</b>: hand-written gradients vs "
+                 f"{html.escape(self.oracle)}</p>"]
+        if self.notes:
+            lines.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+                         + "</ul>")
+        if body:
+            lines.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}"
+                         "</tbody></table>")
+        for text in [f"FAIL: {line}" for line in self.failure_lines()] + [
+                f"WARNING: {w}" for w in self.warnings]:
+            lines.append(f'<p style="color:#a00">{html.escape(text)}</p>')
+        colour = "#070" if self.ok else "#a00"
+        lines.append(f'<p style="color:{colour}"><b>{html.escape(self.summary())}</b></p>')
+        return "\n".join(lines)
+
     def as_dict(self):
         """A JSON-ready record of the whole report."""
         return {"title": self.title, "verdict": self.verdict, "ok": self.ok,
@@ -238,3 +263,11 @@ def penalty_hint(actual, expected, values, l1, l2):
             return (f"yours - expected = {c:.3g} x {words}: the {name} penalty's gradient "
                     f"is {right}")
     return ""
+
+
+def progress(total, description):
+    """A progress bar for a long check, shown in a terminal or a Jupyter notebook only."""
+    from tqdm.auto import tqdm
+
+    shown = sys.stderr.isatty() or "ipykernel" in sys.modules
+    return tqdm(total=total, desc=description, leave=False, disable=not shown)

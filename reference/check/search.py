@@ -194,12 +194,17 @@ def search(cls, args=(), kwargs=None, *, loss=False, examples=100, params=None, 
                 parse_slot(name).set(layer, value.copy())
             return check_layer(layer, inputs, seed=check_seed, params=params)
 
+    from reference.check.report import progress
+
+    bar = progress(examples, f"search {cls.__name__}")
+
     @hypothesis_seed(seed)
     @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
               suppress_health_check=list(HealthCheck),
               phases=[Phase.generate, Phase.shrink])
     @given(strategy)
     def prop(case):
+        bar.update()
         report = run(case)
         if report.verdict in ("fail", "error"):
             failing["case"], failing["report"] = case, report
@@ -214,6 +219,8 @@ def search(cls, args=(), kwargs=None, *, loss=False, examples=100, params=None, 
         except Exception:  # Hypothesis re-raises the failure (or a Flaky one): read it below
             if not failing:
                 raise
+        finally:
+            bar.close()
     if not failing:
         return SearchResult(examples)
     return SearchResult(examples, failing["report"],

@@ -1,0 +1,268 @@
+"""Forward/backward function pairs, as course assignments write them, checked as written.
+
+>>> out, cache = affine_forward(x, w, b)
+>>> dx, dw, db = affine_backward(dout, cache)
+>>> print(check_functions(affine_forward, affine_backward, x, w, b))
+
+The float arrays among the positional arguments are the inputs that
+``backward``'s gradients belong to, in order; every other argument (a dict of
+options, integer labels) is passed through untouched, as a fresh copy on
+every call, and is not differentiated. The same oracles, kink handling,
+messages and verdicts as :func:`reference.check_layer`.
+"""
+
+import copy
+import inspect
+
+import numpy as np
+
+from reference.check import contract
+from reference.check.contract import UserCodeError, one_line
+from reference.check.core import (
+    FD_ORACLE,
+    CannotCheck,
+    _check_mode,
+    _same,
+    as_float64,
+    numeric_finding,
+    streams,
+    tolerances,
+)
+from reference.check.report import CheckReport
+from reference.compare import unchanged_checks
+
+
+def _call(fn, role, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # the user's code may raise anything: one line
+        raise UserCodeError(f"your {role} {getattr(fn, '__name__', role)} raised "
+                            f"{one_line(exc)}") from exc
+
+
+def _names(fn, count):
+    """The names of ``fn``'s first ``count`` positional parameters (``x``, ``w``, ``b``...)."""
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    names += [f"arg{i}" for i in range(len(names), count)]
+    return names[:count]
+
+
+def _is_float_array(value):
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f" or (
+        isinstance(value, (list, tuple)) and np.asarray(value).dtype.kind == "f"
+        and np.asarray(value).ndim > 0)
+
+
+class _Pair:
+    """Calls ``forward(*args, **kwargs) -> (out, cache)``, the other arguments copied fresh."""
+
+    def __init__(self, forward, args, kwargs):
+        self.forward_fn, self.args, self.kwargs = forward, list(args), kwargs
+        self.arrays = [i for i, a in enumerate(args) if _is_float_array(a)]
+        for i in self.arrays:
+            self.args[i] = as_float64(args[i], f"argument {i}")
+        self.randomness = contract.Randomness([])
+        self.start = self.randomness.snapshot()
+
+    def call(self, replace=None, replay=True):
+        args = [copy.deepcopy(a) if i not in self.arrays else a for i, a in enumerate(self.args)]
+        if replace:
+            for i, value in replace.items():
+                args[i] = value
+        if replay:
+            self.randomness.replay(self.start)
+        returned = _call(self.forward_fn, "forward", *args, **copy.deepcopy(self.kwargs))
+        if not (isinstance(returned, tuple) and len(returned) == 2):
+            raise UserCodeError(f"your forward {self.forward_fn.__name__} returned "
+                                f"{_describe(returned)}: expected (out, cache)")
+        out, cache = returned
+        try:
+            out = np.asarray(out, dtype=np.float64) if not isinstance(out, np.ndarray) else out
+        except (TypeError, ValueError):
+            raise UserCodeError(f"your forward's out is a {type(out).__name__}, not an "
+                                "array") from None
+        return out, cache
+
+
+def _describe(value):
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)}"
+    return f"a {type(value).__name__}"
+
+
+def check_functions(forward, backward, *args, seed=0, rtol=None, atol=0.0, scale_tol=None,
+                    mode="auto", **kwargs):
+    """Check ``backward(dout, cache)`` against finite differences of ``forward(*args)``.
+
+    Parameters
+    ----------
+    forward : callable ``forward(*args, **kwargs) -> (out, cache)``
+    backward : callable ``backward(dout, cache) -> grad`` or a tuple of gradients,
+        one per float-array positional argument of ``forward``, in order.
+    *args, **kwargs
+        ``forward``'s arguments. Float arrays are differentiated (as float64
+        copies); anything else (an options dict with a seed, integer labels)
+        is passed through as a fresh copy on every call.
+    seed, rtol, atol, scale_tol, mode
+        As for :func:`reference.check_layer`.
+
+    Returns
+    -------
+    CheckReport
+        A row ``d<name>`` per float argument (names from ``forward``'s
+        signature: ``dx``, ``dw``, ``db``), and rows ``<name> unchanged`` and
+        ``dout unchanged``. A forward drawing from NumPy's global random state
+        is replayed with the same state on every call; one seeded through its
+        options is checked as it is.
+    """
+    rtol, scale_tol = tolerances(None, rtol, scale_tol)
+    _check_mode(mode)
+    title = " / ".join(getattr(fn, "__name__", role) for fn, role in ((forward, "forward"),
+                                                                    (backward, "backward")))
+    notes = []
+    try:
+        return _check_functions(forward, backward, args, kwargs, seed, rtol, atol, scale_tol,
+                                mode, title, notes)
+    except UserCodeError as exc:
+        return CheckReport(title, [], FD_ORACLE, notes, error=str(exc), verdict="error")
+    except CannotCheck as exc:
+        return CheckReport(title, [], FD_ORACLE, notes, error=str(exc), verdict="cannot check")
+
+
+def _check_functions(forward, backward, args, kwargs, seed, rtol, atol, scale_tol, mode, title,
+                     notes):
+    for fn, role in ((forward, "forward"), (backward, "backward")):
+        if not callable(fn):
+            raise TypeError(f"{role} must be a function, got {type(fn).__name__}")
+    pair = _Pair(forward, args, kwargs)
+    if not pair.arrays:
+        raise ValueError("no float array among the arguments: nothing to differentiate")
+    names = _names(forward, len(args))
+    try:
+        with contract.float64_numpy() as lifted:
+            if lifted:
+                notes.append(f"nnfs.init()'s float32 patches of {', '.join(lifted)} lifted "
+                             "for the check (float64 throughout)")
+            out, _ = pair.call()
+            free, _ = pair.call(replay=False)
+            if not _same(out, free):
+                if not _same(out, pair.call()[0]):
+                    raise CannotCheck("forward is random even with NumPy's global random state "
+                                      "replayed: seed it through its arguments")
+                notes.append("forward draws from NumPy's global random state: replayed before "
+                             "every call, so each uses the same draws")
+            if not np.all(np.isfinite(out)):
+                raise UserCodeError("your forward returned nan/inf for finite inputs")
+            if out.dtype != np.float64:
+                raise CannotCheck(f"forward returns {out.dtype} for float64 inputs: finite "
+                                  "differences need float64")
+            dout = streams(seed)[0].standard_normal(out.shape)
+            given = {names[i]: pair.args[i].copy() for i in pair.arrays}
+            _, cache = pair.call()
+            given_dout = dout.copy()
+            grads = _call(backward, "backward", dout, cache)
+            untouched = unchanged_checks(
+                {**given, "dout": given_dout},
+                {**{names[i]: pair.args[i] for i in pair.arrays}, "dout": dout})
+            grads = _match(grads, [names[i] for i in pair.arrays], backward)
+            for i in pair.arrays:  # the checks differentiate the arguments as given
+                pair.args[i] = given[names[i]]
+            rng = streams(seed)[1]
+            batch = out.shape[0] if out.ndim > 1 else None
+            checks, findings = [], {}
+            for i, grad in zip(pair.arrays, grads):
+                def objective(value, i=i):
+                    return float(np.sum(given_dout * pair.call({i: value})[0]))
+
+                name = "d" + names[i]
+                check, finding = numeric_finding(name, grad, objective, pair.args[i], mode=mode,
+                                                 rtol=rtol, scale_tol=scale_tol, atol=atol,
+                                                 rng=rng, batch=batch)
+                checks.append(check)
+                findings[name] = finding
+    finally:
+        pair.randomness.restore()
+    skipped = [names[i] for i in range(len(args)) if i not in pair.arrays]
+    if skipped:
+        notes.append(f"not differentiated (not float arrays): {', '.join(skipped)}")
+    return CheckReport(title, checks + untouched, FD_ORACLE, notes, findings=findings)
+
+
+def _match(grads, names, backward):
+    """``backward``'s return value as one gradient per differentiated argument."""
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    grads = list(grads)
+    fn = getattr(backward, "__name__", "backward")
+    if len(grads) < len(names):
+        missing = ", ".join("d" + n for n in names[len(grads):])
+        raise UserCodeError(f"your backward {fn} returned {len(grads)} gradient(s) for "
+                            f"{len(names)} float arguments ({', '.join(names)}): missing "
+                            f"{missing}")
+    if len(grads) > len(names):
+        raise UserCodeError(f"your backward {fn} returned {len(grads)} gradients for "
+                            f"{len(names)} float arguments ({', '.join(names)}): "
+                            f"{len(grads) - len(names)} extra")
+    return grads
+
+
+def check_loss_function(f, x, y, seed=0, rtol=None, atol=0.0, scale_tol=None, mode="auto"):
+    """Check a loss that returns ``(loss, dx)``: ``dx`` against the gradient of ``loss``.
+
+    Parameters
+    ----------
+    f : callable ``f(x, y) -> (loss, dx)``, ``loss`` a scalar
+    x : array_like, shape (batch, classes)
+        Scores (differentiated, as float64).
+    y : array_like
+        Targets, passed through unchanged.
+
+    Returns
+    -------
+    CheckReport
+        Rows ``dx``, ``x unchanged``, ``y unchanged``.
+    """
+    rtol, scale_tol = tolerances(None, rtol, scale_tol)
+    _check_mode(mode)
+    title = getattr(f, "__name__", "loss")
+    x = as_float64(x, "x")
+    y = np.asarray(y)
+    notes = []
+
+    def loss_at(value):
+        returned = _call(f, "loss", value, y.copy())
+        if not (isinstance(returned, tuple) and len(returned) == 2):
+            raise UserCodeError(f"your loss {title} returned {_describe(returned)}: expected "
+                                "(loss, dx)")
+        loss, dx = returned
+        if np.ndim(loss) != 0:
+            raise UserCodeError(f"your loss {title} returned a loss of shape {np.shape(loss)}: "
+                                "expected a scalar")
+        return float(loss), dx
+
+    try:
+        with contract.float64_numpy() as lifted:
+            if lifted:
+                notes.append(f"nnfs.init()'s float32 patches of {', '.join(lifted)} lifted")
+            given = {"x": x.copy(), "y": y.copy()}
+            _, dx = loss_at(x)
+            untouched = unchanged_checks(given, {"x": x, "y": y})
+            check, finding = numeric_finding(
+                "dx", dx, lambda value: loss_at(value)[0], given["x"], mode=mode, rtol=rtol,
+                scale_tol=scale_tol, atol=atol, rng=streams(seed)[1],
+                batch=x.shape[0] if x.ndim > 1 else None)
+    except UserCodeError as exc:
+        return CheckReport(title, [], FD_ORACLE, notes, error=str(exc), verdict="error")
+    return CheckReport(title, [check] + untouched, FD_ORACLE, notes, findings={"dx": finding})
+
+
+def assert_functions(forward, backward, *args, **kwargs):
+    """:func:`check_functions`, raising ``AssertionError`` with the report unless it is OK."""
+    report = check_functions(forward, backward, *args, **kwargs)
+    if not report.ok:
+        raise AssertionError("\n" + str(report))
+    return report
