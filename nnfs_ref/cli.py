@@ -186,7 +186,11 @@ def cmd_mutants(args):
           "per class)\n")
     with tqdm(total=len(mutants.CATALOG), file=sys.stderr, unit="mutant", leave=False,
               disable=not sys.stderr.isatty()) as progress:
-        rows = mutants.run(args.tests, args.examples, progress=progress)
+        try:
+            rows = mutants.run(args.tests, args.examples, progress=progress)
+        except mutants.BaselineError as exc:
+            print(f"nnfs-ref mutants: error: {exc}", file=sys.stderr)
+            return 2
     survivors = [r for r in rows if not (r["caught_by_tests"] and r["caught_by_verify"])]
     print()
     print(f"{len(rows) - len(survivors)} of {len(rows)} mutants caught by both the tests and "

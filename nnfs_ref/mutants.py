@@ -199,24 +199,61 @@ def caught_by_verify(mutant, examples=5, seed=0):
     return [f"{r['cls']}.{r['name']}" for r in rows if not r["ok"]]
 
 
+class BaselineError(RuntimeError):
+    """The unmutated tests do not pass (or cannot run): no mutant result would mean anything."""
+
+
+def _pytest(index, paths, cwd, workers="0", profile="mutants"):
+    """Run pytest on ``paths`` in a fresh process, mutant ``index`` planted (None: none)."""
+    plant = ("    sys.exit(pytest.main(sys.argv[1:]))\n" if index is None else
+             f"    with mutants.planted(mutants.CATALOG[{index}]):\n"
+             "        sys.exit(pytest.main(sys.argv[1:]))\n")
+    code = ("import sys\ntry:\n    import pytest\n    from nnfs_ref import mutants\n"
+            "except ImportError as exc:\n    print(f'cannot import: {exc}')\n    sys.exit(97)\n"
+            "else:\n" + plant)
+    env = {**os.environ, "HYPOTHESIS_PROFILE": profile, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-c", code, "-x", "-q", "-n", workers, "-p", "no:cacheprovider",
+         "--no-header", "-rN", *paths], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+def _paths(tests_dir, first=None):
+    files = ([first] if first else []) + [f for f in TEST_FILES if f != first]
+    return [os.path.join(tests_dir, f) for f in files
+            if os.path.exists(os.path.join(tests_dir, f))]
+
+
+def baseline(tests_dir):
+    """Run the tests with no mutant planted; BaselineError unless every one passes."""
+    paths = _paths(tests_dir)
+    if not paths:
+        raise BaselineError(f"no test files of the catalogue in {tests_dir}")
+    # the fast profile: this run proves the tests run and pass unmutated; the full
+    # suite runs after the mutants (.ci/run)
+    result = _pytest(None, paths, os.path.dirname(tests_dir), workers="auto", profile="fast")
+    if result.returncode == 97:
+        raise BaselineError(f"the tests cannot run: {result.stdout.strip()} (install the test "
+                            "extras: pip install -e '.[test]')")
+    if result.returncode != 0:
+        tail = " ".join(result.stdout.strip().splitlines()[-1:])
+        raise BaselineError(f"the unmutated tests do not pass (pytest exit "
+                            f"{result.returncode}: {tail})")
+
+
 def caught_by_tests(index, tests_dir):
-    """``(caught, first failing test)`` for mutant ``index``, run in a fresh process."""
+    """``(caught, first failing test)`` for mutant ``index``, run in a fresh process.
+
+    Caught means a test really failed: pytest's exit status 1 with a failure
+    reported. An error that stops the run (status 2 to 5, an import that fails)
+    is not a catch.
+    """
     mutant = CATALOG[index]
-    files = [mutant.tests] + [f for f in TEST_FILES if f != mutant.tests]
-    paths = [os.path.join(tests_dir, f) for f in files
-             if os.path.exists(os.path.join(tests_dir, f))]
-    code = ("import sys, pytest\nfrom nnfs_ref import mutants\n"
-            f"with mutants.planted(mutants.CATALOG[{index}]):\n"
-            "    sys.exit(pytest.main(sys.argv[1:]))\n")
-    env = {**os.environ, "HYPOTHESIS_PROFILE": "mutants", "PYTHONWARNINGS": "ignore"}
-    result = subprocess.run(
-        [sys.executable, "-c", code, "-x", "-q", "-n", "0", "-p", "no:cacheprovider",
-         "--no-header", "-rN", *paths],
-        capture_output=True, text=True, env=env, cwd=os.path.dirname(tests_dir))
+    result = _pytest(index, _paths(tests_dir, mutant.tests), os.path.dirname(tests_dir))
     failed = [line.split(" ")[1] for line in result.stdout.splitlines()
               if line.startswith("FAILED ")]
-    if result.returncode == 1:
-        return True, _first_failure(result.stdout) or (failed[0] if failed else "a test failed")
+    first = _first_failure(result.stdout) or (failed[0] if failed else None)
+    if result.returncode == 1 and first:
+        return True, first
     if result.returncode == 0:
         return False, "all tests passed"
     return False, f"pytest exit {result.returncode}: {result.stdout[-300:]}"
@@ -230,7 +267,9 @@ def _first_failure(stdout):
 
 
 def run(tests_dir, examples=5, out=sys.stdout, progress=None):
-    """Plant every mutant; print and return one row per mutant."""
+    """Run the unmutated tests (BaselineError unless they pass), then plant every mutant;
+    print and return one row per mutant."""
+    baseline(tests_dir)
     rows = []
     for index, mutant in enumerate(CATALOG):
         by_tests, test = caught_by_tests(index, tests_dir)

@@ -44,3 +44,16 @@ def test_verify_catches_every_mutant(index):
 def test_the_test_suite_path_catches_a_mutant():
     caught, first = mutants.caught_by_tests(3, TESTS)
     assert caught and first.startswith("test_dense")
+
+
+def test_a_missing_pytest_is_an_error_not_a_catch(tmp_path, monkeypatch):
+    """A half-installed environment: the child cannot import pytest. Neither the baseline
+    nor a mutant may count that as a failing test."""
+    fake = tmp_path / "pytest"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('No module named pytest (simulated)')\n")
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    with pytest.raises(mutants.BaselineError, match="the tests cannot run: cannot import"):
+        mutants.baseline(TESTS)
+    caught, why = mutants.caught_by_tests(3, TESTS)
+    assert not caught and why.startswith("pytest exit 97")
