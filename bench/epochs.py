@@ -18,7 +18,7 @@ def spiral(samples, classes=3, seed=0):
 def numpy_epoch(module, X, y, hidden, classes=3, learning_rate=0.5, dtype=None):
     """A zero-argument callable running one epoch with the book's classes from ``module``.
 
-    ``module`` is :mod:`manual` or :mod:`nnfs_ref.seed_notebook` (the seed's code
+    ``module`` is :mod:`manual` or :mod:`reference.seed_notebook` (the seed's code
     as written). With ``dtype``, data and parameters are cast to it.
     """
     if dtype is not None:

@@ -68,7 +68,7 @@ class Measurement:
 
         import manual
         from bench import epochs as E
-        from nnfs_ref import seed_notebook
+        from reference import seed_notebook
 
         self.rss_before = _rss_mib()
         X, y = E.spiral(spec["samples"])

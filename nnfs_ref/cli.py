@@ -202,6 +202,18 @@ def cmd_mutants(args):
     return 0 if not survivors else 1
 
 
+def cmd_docs(args):
+    """Regenerate the generated tables and figures of docs/."""
+    from nnfs_ref import docs
+
+    try:
+        docs.write(args.names)
+    except ValueError as exc:
+        print(f"nnfs-ref docs: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="nnfs-ref",
@@ -357,6 +369,17 @@ def main(argv=None):
                          help="verify's random cases per class (default 5)")
     mutants.add_argument("--json", metavar="PATH", help="write one record per mutant")
     mutants.set_defaults(run=cmd_mutants)
+    docs = sub.add_parser(
+        "docs",
+        help="regenerate every table and figure in docs/ (verify, mutants, bench, checker, "
+             "train)",
+        description="Run the commands behind the tables and figures of docs/ and write their "
+                    "output into the pages' generated blocks (about 10 minutes for all).",
+    )
+    docs.add_argument("names", nargs="*", metavar="NAME",
+                      help="the blocks to regenerate (default all): verify, mutants, bench, "
+                           "checker, train, tasks")
+    docs.set_defaults(run=cmd_docs)
     args = parser.parse_args(argv)
     return args.run(args)
 

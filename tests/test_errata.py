@@ -1,6 +1,6 @@
 """Where the seed's formulas differ from the true derivative (README, Errata).
 
-Each test runs the seed's code as written (nnfs_ref.seed_notebook), shows the
+Each test runs the seed's code as written (reference.seed_notebook), shows the
 difference against JAX, and shows that manual/ agrees with JAX instead.
 """
 
@@ -10,7 +10,7 @@ import pytest
 from helpers import assert_agrees
 
 import manual
-from nnfs_ref import seed_notebook as seed
+from reference import seed_notebook as seed
 from reference import value_and_grad_of
 from reference import functions as F
 

@@ -28,7 +28,7 @@ def nnfs_ref(*args, check=True):
 
 def seed_log(learning_rate, epochs):
     """What the seed's own code prints, run as written under nnfs.init()."""
-    return subprocess.run([sys.executable, "-m", "nnfs_ref.seed_notebook", str(learning_rate),
+    return subprocess.run([sys.executable, "-m", "reference.seed_notebook", str(learning_rate),
                            str(epochs)], capture_output=True, text=True, env=ENV, cwd=ROOT,
                           check=True).stdout
 

@@ -125,7 +125,7 @@ def train(learning_rate=0.5, epochs=10001):
 
 
 if __name__ == "__main__":
-    # python -m nnfs_ref.seed_notebook [learning_rate [epochs]]: the seed's run, in a
+    # python -m reference.seed_notebook [learning_rate [epochs]]: the seed's run, in a
     # process of its own (nnfs.init patches NumPy globally).
     import sys
 
