@@ -177,17 +177,27 @@ def cmd_mutants(args):
 
     from nnfs_ref import mutants
 
-    if not os.path.isdir(args.tests):
-        print(f"nnfs-ref mutants: error: no test folder at {args.tests} (give --tests DIR)",
-              file=sys.stderr)
+    paths = []
+    for path in args.tests or [mutants.DEFAULT_TESTS]:
+        if os.path.isdir(path):
+            paths += mutants.default_tests(path)
+        elif os.path.isfile(path):
+            paths.append(path)
+        else:
+            print(f"nnfs-ref mutants: error: --tests {path}: no such file or folder",
+                  file=sys.stderr)
+            return 2
+    if not paths:
+        print(f"nnfs-ref mutants: error: no test files ({', '.join(mutants.DEFAULT_PATTERNS)}) "
+              f"in {', '.join(args.tests or [mutants.DEFAULT_TESTS])}", file=sys.stderr)
         return 2
     print(f"nnfs-ref mutants: {len(mutants.CATALOG)} planted backward-pass bugs, each run "
-          f"against the property tests in {args.tests} and verify ({args.examples} cases "
-          "per class)\n")
+          f"against {len(paths)} test files ({', '.join(os.path.basename(p) for p in paths)}) "
+          f"and verify ({args.examples} cases per class)\n")
     with tqdm(total=len(mutants.CATALOG), file=sys.stderr, unit="mutant", leave=False,
               disable=not sys.stderr.isatty()) as progress:
         try:
-            rows = mutants.run(args.tests, args.examples, progress=progress)
+            rows = mutants.run(paths, args.examples, progress=progress)
         except mutants.BaselineError as exc:
             print(f"nnfs-ref mutants: error: {exc}", file=sys.stderr)
             return 2
@@ -362,9 +372,10 @@ def main(argv=None):
                     "manual/) is planted in turn and run against the property tests and "
                     "verify. Exit 0 when every mutant is caught by both, 1 otherwise.",
     )
-    mutants.add_argument("--tests", default=os.path.join(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"),
-        help="the project's tests folder (default: the one beside the package)")
+    mutants.add_argument("--tests", nargs="+", metavar="PATH",
+                         help="the test files to run each mutant against, or folders to take "
+                              "test_manual_*.py, test_errata.py and test_network.py from "
+                              "(default: the tests folder beside the package)")
     mutants.add_argument("--examples", type=_positive_int, default=5,
                          help="verify's random cases per class (default 5)")
     mutants.add_argument("--json", metavar="PATH", help="write one record per mutant")

@@ -30,125 +30,140 @@ class Mutant:
     target: str  # "module:Class.method" or "module:function"
     old: str
     new: str
-    tests: str  # the test file that exercises the method
 
     def describe(self):
         return f"{self.target.split(':')[1]}: {self.name}"
+
+    @property
+    def tests(self):
+        """The test file of the mutated module, by the tests' naming: manual.layers ->
+        test_manual_layers.py (run first: it catches the mutant soonest)."""
+        return "test_" + self.target.split(":")[0].replace(".", "_") + ".py"
 
 
 M = Mutant
 CATALOG = [
     M("dinputs without the transpose (right shape only for square weights)",
       "manual.layers:Layer_Dense.backward",
-      "np.dot(dvalues, self.weights.T)", "np.dot(dvalues, self.weights)", "test_dense.py"),
+      "np.dot(dvalues, self.weights.T)", "np.dot(dvalues, self.weights)"),
     M("dweights divided by the batch size (a spurious 1/N)",
       "manual.layers:Layer_Dense.backward",
-      "np.dot(self.inputs.T, dvalues)", "np.dot(self.inputs.T, dvalues) / len(dvalues)",
-      "test_dense.py"),
+      "np.dot(self.inputs.T, dvalues)", "np.dot(self.inputs.T, dvalues) / len(dvalues)"),
+    M("dweights off by a relative 1e-6 (the smallest error the checks promise to catch)",
+      "manual.layers:Layer_Dense.backward",
+      "np.dot(self.inputs.T, dvalues)", "np.dot(self.inputs.T, dvalues) * (1 + 1e-6)"),
     M("dbiases a mean instead of a sum",
       "manual.layers:Layer_Dense.backward",
-      "dvalues.sum(axis=0, keepdims=True)", "dvalues.mean(axis=0, keepdims=True)",
-      "test_dense.py"),
+      "dvalues.sum(axis=0, keepdims=True)", "dvalues.mean(axis=0, keepdims=True)"),
     M("flattened dbiases (the seed's keepdims=0)",
       "manual.layers:Layer_Dense.backward",
-      "dvalues.sum(axis=0, keepdims=True)", "dvalues.sum(axis=0)", "test_dense.py"),
+      "dvalues.sum(axis=0, keepdims=True)", "dvalues.sum(axis=0)"),
     M("forward forgets the biases",
       "manual.layers:Layer_Dense.forward",
-      "        self.output += self.biases", "        pass", "test_dense.py"),
+      "        self.output += self.biases", "        pass"),
     M("L1 gradient 0 at exactly 0 (np.sign) instead of the stated +1",
       "manual.layers:_add_penalty_gradient",
-      "np.where(param < 0, -1.0, 1.0)", "np.sign(param)", "test_regularization.py"),
+      "np.where(param < 0, -1.0, 1.0)", "np.sign(param)"),
     M("L2 gradient without the 2",
       "manual.layers:_add_penalty_gradient",
-      "grad += 2 * l2 * param", "grad += l2 * param", "test_regularization.py"),
+      "grad += 2 * l2 * param", "grad += l2 * param"),
     M("backward ignores the mask",
       "manual.layers:Layer_Dropout.backward",
       "same_shape(dvalues, self.inputs.shape) * self.mask",
-      "same_shape(dvalues, self.inputs.shape).copy()", "test_regularization.py"),
+      "same_shape(dvalues, self.inputs.shape).copy()"),
     M("gradient 1 at the kink (inputs >= 0)",
       "manual.activations:Activation_ReLU.backward",
-      "(self.inputs > 0)", "(self.inputs >= 0)", "test_activations.py"),
+      "(self.inputs > 0)", "(self.inputs >= 0)"),
     M("writes into dvalues in place",
       "manual.activations:Activation_ReLU.backward",
       "self.dinputs = dvalues * (self.inputs > 0).astype(dvalues.dtype)",
-      "dvalues *= self.inputs > 0\n        self.dinputs = dvalues", "test_activations.py"),
+      "dvalues *= self.inputs > 0\n        self.dinputs = dvalues"),
+    M("dinputs off by a relative 1e-6",
+      "manual.activations:Activation_Softmax.backward",
+      "self.dinputs = s * (dvalues - (dvalues * s).sum(axis=1, keepdims=True))",
+      "self.dinputs = s * (dvalues - (dvalues * s).sum(axis=1, keepdims=True)) * (1 + 1e-6)"),
     M("right only for an all-ones upstream gradient",
       "manual.activations:Activation_Softmax.backward",
-      "(dvalues * s).sum(axis=1, keepdims=True)", "dvalues.mean(axis=1, keepdims=True)",
-      "test_activations.py"),
+      "(dvalues * s).sum(axis=1, keepdims=True)", "dvalues.mean(axis=1, keepdims=True)"),
     M("drops the outer factor s",
       "manual.activations:Activation_Softmax.backward",
-      "self.dinputs = s * (dvalues", "self.dinputs = (dvalues", "test_activations.py"),
+      "self.dinputs = s * (dvalues", "self.dinputs = (dvalues"),
     M("sums over the batch axis instead of the classes",
       "manual.activations:Activation_Softmax.backward",
-      "(dvalues * s).sum(axis=1, keepdims=True)", "(dvalues * s).sum(axis=0, keepdims=True)",
-      "test_activations.py"),
+      "(dvalues * s).sum(axis=1, keepdims=True)", "(dvalues * s).sum(axis=0, keepdims=True)"),
     M("forward without the max shift (overflows)",
       "manual.activations:Activation_Softmax.forward",
-      "np.exp(self.inputs - row_max(self.inputs))", "np.exp(self.inputs)",
-      "test_activations.py"),
+      "np.exp(self.inputs - row_max(self.inputs))", "np.exp(self.inputs)"),
     M("ignores the clip (the seed's -1/(N p))",
       "manual.losses:Loss_CategoricalCrossentropy.backward",
       "np.where(\n            inside, -1 / (samples * np.clip(confidences, CLIP_MIN, "
-      "CLIP_MAX)), 0\n        )", "-1 / (samples * confidences)", "test_losses.py"),
+      "CLIP_MAX)), 0\n        )", "-1 / (samples * confidences)"),
     M("drops the 1/N",
       "manual.losses:Loss_CategoricalCrossentropy.backward",
-      "-1 / (samples * np.clip(", "-1 / (np.clip(", "test_losses.py"),
+      "-1 / (samples * np.clip(", "-1 / (np.clip("),
+    M("dinputs off by a relative 1e-6",
+      "manual.losses:Activation_Softmax_Loss_CategoricalCrossentropy.backward",
+      "self.dinputs /= samples", "self.dinputs /= samples / (1 + 1e-6)"),
     M("drops the 1/N",
       "manual.losses:Activation_Softmax_Loss_CategoricalCrossentropy.backward",
-      "        self.dinputs /= samples", "        pass", "test_losses.py"),
+      "        self.dinputs /= samples", "        pass"),
     M("sign error: onehot added, not subtracted",
       "manual.losses:Activation_Softmax_Loss_CategoricalCrossentropy.backward",
-      "labels] -= 1", "labels] += 1", "test_losses.py"),
+      "labels] -= 1", "labels] += 1"),
     M("writes into dvalues (the softmax output) in place",
       "manual.losses:Activation_Softmax_Loss_CategoricalCrossentropy.backward",
-      "self.dinputs = dvalues.copy()", "self.dinputs = dvalues", "test_losses.py"),
+      "self.dinputs = dvalues.copy()", "self.dinputs = dvalues"),
     M("loss clipped as in the seed (its gradient is then not (s - y)/N)",
       "manual.losses:Activation_Softmax_Loss_CategoricalCrossentropy.forward",
       "sample_losses = np.log(sums) - shifted[labels, row_index(len(z))]",
       "sample_losses = -np.log(np.clip(self.output[row_index(len(z)), labels], "
-      "CLIP_MIN, CLIP_MAX))", "test_losses.py"),
+      "CLIP_MIN, CLIP_MAX))"),
     M("derivative without the factor (1 - output)",
       "manual.activations:Activation_Sigmoid.backward",
-      "dvalues * (1 - self.output) * self.output", "dvalues * self.output",
-      "test_book_layers.py"),
+      "dvalues * (1 - self.output) * self.output", "dvalues * self.output"),
     M("ignores the clip (the book's formula)",
       "manual.losses:Loss_BinaryCrossentropy.backward",
-      "np.where(inside, -(y / pc - (1 - y) / (1 - pc)), 0)", "-(y / pc - (1 - y) / (1 - pc))",
-      "test_book_layers.py"),
+      "np.where(inside, -(y / pc - (1 - y) / (1 - pc)), 0)", "-(y / pc - (1 - y) / (1 - pc))"),
     M("the book's sign: sign(y - p)",
       "manual.losses:Loss_MeanAbsoluteError.backward",
-      "np.sign(p - y)", "np.sign(y - p)", "test_book_layers.py"),
+      "np.sign(p - y)", "np.sign(y - p)"),
     M("drops the 2",
       "manual.losses:Loss_MeanSquaredError.backward",
-      "-2 * (y - p)", "-(y - p)", "test_book_layers.py"),
+      "-2 * (y - p)", "-(y - p)"),
     M("sign error: a step up the gradient",
       "manual.optimizers:Optimizer_SGD._update",
-      "update = -self.current_learning_rate * grad", "update = self.current_learning_rate * grad",
-      "test_optimizer.py"),
+      "update = -self.current_learning_rate * grad", "update = self.current_learning_rate * grad"),
     M("momentum: the velocity is never stored",
       "manual.optimizers:Optimizer_SGD._update",
-      "setattr(layer, MOMENTUMS[name], update)", "pass", "test_optimizer.py"),
+      "setattr(layer, MOMENTUMS[name], update)", "pass"),
     M("decay off by one step: lr / (1 + decay * (t + 1))",
       "manual.optimizers:_Optimizer.pre_update_params",
-      "self.decay * self.iterations", "self.decay * (self.iterations + 1)",
-      "test_optimizer.py"),
+      "self.decay * self.iterations", "self.decay * (self.iterations + 1)"),
     M("Adagrad: epsilon inside the root (optax's form)",
       "manual.optimizers:Optimizer_Adagrad._update",
-      "(np.sqrt(cache) + self.epsilon)", "np.sqrt(cache + self.epsilon)", "test_optimizer.py"),
+      "(np.sqrt(cache) + self.epsilon)", "np.sqrt(cache + self.epsilon)"),
     M("RMSprop: the cache forgets the factor (1 - rho)",
       "manual.optimizers:Optimizer_RMSprop._update",
-      "(1 - self.rho) * grad**2", "grad**2", "test_optimizer.py"),
+      "(1 - self.rho) * grad**2", "grad**2"),
     M("Adam: the uncorrected second moment in the denominator",
       "manual.optimizers:Optimizer_Adam._update",
-      "np.sqrt(v_hat)", "np.sqrt(v)", "test_optimizer.py"),
+      "np.sqrt(v_hat)", "np.sqrt(v)"),
 ]
-#: Test files run against every mutant (test_verify plants its own bugs; train and
-#: bench run in subprocesses that a planted mutant does not reach).
-TEST_FILES = ["test_activations.py", "test_book_layers.py", "test_check.py",
-              "test_regularization.py", "test_compare.py", "test_dense.py",
-              "test_errata.py", "test_losses.py", "test_network.py", "test_optimizer.py",
-              "test_validation.py"]
+#: The tests a mutant is run against, by default: those of manual/ (test_manual_*.py),
+#: the errata and the whole network, in the tests folder given. Train and bench run
+#: in subprocesses that a planted mutant does not reach.
+DEFAULT_PATTERNS = ("test_manual_*.py", "test_errata.py", "test_network.py")
+#: The tests folder beside the package (a checkout's).
+DEFAULT_TESTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "tests")
+
+
+def default_tests(tests_dir):
+    """The test files :data:`DEFAULT_PATTERNS` find in ``tests_dir``, sorted."""
+    import glob
+
+    return sorted({path for pattern in DEFAULT_PATTERNS
+                   for path in glob.glob(os.path.join(tests_dir, pattern))})
 
 
 def _resolve(target):
@@ -217,20 +232,24 @@ def _pytest(index, paths, cwd, workers="0", profile="mutants"):
          "--no-header", "-rN", *paths], capture_output=True, text=True, env=env, cwd=cwd)
 
 
-def _paths(tests_dir, first=None):
-    files = ([first] if first else []) + [f for f in TEST_FILES if f != first]
-    return [os.path.join(tests_dir, f) for f in files
-            if os.path.exists(os.path.join(tests_dir, f))]
+def _ordered(test_paths, first=None):
+    """``test_paths`` with the file named ``first`` (if among them) at the front."""
+    return sorted(test_paths, key=lambda path: os.path.basename(path) != first)
 
 
-def baseline(tests_dir):
+def _root(test_paths):
+    """The folder to run pytest from: the parent of the tests' folder (the project)."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(test_paths[0])))
+
+
+def baseline(test_paths):
     """Run the tests with no mutant planted; BaselineError unless every one passes."""
-    paths = _paths(tests_dir)
-    if not paths:
-        raise BaselineError(f"no test files of the catalogue in {tests_dir}")
+    if not test_paths:
+        raise BaselineError("no test files to run the mutants against")
     # the fast profile: this run proves the tests run and pass unmutated; the full
     # suite runs after the mutants (.ci/run)
-    result = _pytest(None, paths, os.path.dirname(tests_dir), workers="auto", profile="fast")
+    result = _pytest(None, list(test_paths), _root(test_paths), workers="auto",
+                     profile="fast")
     if result.returncode == 97:
         raise BaselineError(f"the tests cannot run: {result.stdout.strip()} (install the test "
                             "extras: pip install -e '.[test]')")
@@ -240,7 +259,7 @@ def baseline(tests_dir):
                             f"{result.returncode}: {tail})")
 
 
-def caught_by_tests(index, tests_dir):
+def caught_by_tests(index, test_paths):
     """``(caught, first failing test)`` for mutant ``index``, run in a fresh process.
 
     Caught means a test really failed: pytest's exit status 1 with a failure
@@ -248,7 +267,7 @@ def caught_by_tests(index, tests_dir):
     is not a catch.
     """
     mutant = CATALOG[index]
-    result = _pytest(index, _paths(tests_dir, mutant.tests), os.path.dirname(tests_dir))
+    result = _pytest(index, _ordered(test_paths, mutant.tests), _root(test_paths))
     failed = [line.split(" ")[1] for line in result.stdout.splitlines()
               if line.startswith("FAILED ")]
     first = _first_failure(result.stdout) or (failed[0] if failed else None)
@@ -266,13 +285,13 @@ def _first_failure(stdout):
     return None
 
 
-def run(tests_dir, examples=5, out=sys.stdout, progress=None):
-    """Run the unmutated tests (BaselineError unless they pass), then plant every mutant;
-    print and return one row per mutant."""
-    baseline(tests_dir)
+def run(test_paths, examples=5, out=sys.stdout, progress=None):
+    """Run the unmutated ``test_paths`` (BaselineError unless they pass), then plant every
+    mutant; print and return one row per mutant."""
+    baseline(test_paths)
     rows = []
     for index, mutant in enumerate(CATALOG):
-        by_tests, test = caught_by_tests(index, tests_dir)
+        by_tests, test = caught_by_tests(index, test_paths)
         by_verify = caught_by_verify(mutant, examples)
         rows.append({"mutant": mutant.describe(), "target": mutant.target,
                      "caught_by_tests": by_tests, "first_failing_test": test,

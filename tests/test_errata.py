@@ -1,7 +1,8 @@
-"""Where the seed's formulas differ from the true derivative (README, Errata).
+"""Where the seed's and the book's formulas differ from the true derivative (docs/errata.md).
 
-Each test runs the seed's code as written (reference.seed_notebook), shows the
-difference against JAX, and shows that manual/ agrees with JAX instead.
+Each test runs the seed's code as written (reference.seed_notebook), or the
+book's formula, shows the difference against JAX, and shows that manual/
+agrees with JAX instead. All the errata are here, and only here.
 """
 
 import jax
@@ -10,9 +11,9 @@ import pytest
 from helpers import assert_agrees
 
 import manual
+from reference import functions as F
 from reference import seed_notebook as seed
 from reference import value_and_grad_of
-from reference import functions as F
 
 
 def test_erratum_seed_dbiases_is_flattened():
@@ -89,3 +90,24 @@ def test_seed_relu_kink_convention_is_kept():
         relu.forward(x)
         relu.backward(d)
         np.testing.assert_array_equal(relu.dinputs, [[0.0, 0.0, 3.0]])
+
+
+def test_erratum_book_mae_gradient_has_the_wrong_sign():
+    y_pred, y_true = np.array([[0.5, -1.0]]), np.array([[1.0, -3.0]])
+    book = np.sign(y_true - y_pred) / 2 / 1  # the book's Loss_MeanAbsoluteError.backward
+    _, true_grad = value_and_grad_of(F.mae_loss)(y_pred, y_true)
+    np.testing.assert_array_equal(book, -np.asarray(true_grad))
+    loss = manual.Loss_MeanAbsoluteError()
+    loss.backward(y_pred, y_true)
+    assert_agrees("dinputs", loss.dinputs, true_grad)
+
+
+def test_bce_clip_convention():
+    lo, hi = manual.CLIP_MIN, manual.CLIP_MAX
+    y_pred = np.array([[lo, hi, lo / 2, 1.0, 0.0, 0.5]])
+    y_true = np.array([[1.0, 0.0, 1.0, 0.0, 1.0, 1.0]])
+    loss = manual.Loss_BinaryCrossentropy()
+    loss.backward(y_pred, y_true)
+    expected = np.array([[-1 / lo, 1 / (1 - hi), 0.0, 0.0, 0.0, -1 / 0.5]]) / 6
+    np.testing.assert_allclose(loss.dinputs, expected, rtol=1e-12)
+    assert np.all(np.isfinite(loss.dinputs))

@@ -1,16 +1,60 @@
-"""Layer_Dense's L1/L2 regularizers and Layer_Dropout (issue 5, part)."""
+"""manual/layers.py: Layer_Dense (with its L1/L2 regularizers) and Layer_Dropout, vs JAX."""
 
 import jax
 import numpy as np
 import pytest
-from helpers import Frozen, assert_agrees, assert_array
+from helpers import Frozen, assert_agrees, assert_array, assert_report
 from hypothesis import given, note
 from hypothesis import strategies as st
 from strategies import activation_cases, dense_cases, generators
 
 import manual
-from reference import value_and_grad_of, vjp_of
+from reference import check_vjp, value_and_grad_of, vjp_of
 from reference import functions as F
+
+
+@given(dense_cases())
+def test_dense_matches_jax_vjp(case):
+    inputs, weights, biases, dvalues = case
+    note(f"inputs {inputs.shape}, weights {weights.shape}")
+    layer = manual.Layer_Dense(*weights.shape)
+    frozen = Frozen(inputs, dvalues)
+    report = check_vjp(layer, F.dense, {"weights": weights, "biases": biases}, inputs, dvalues)
+    assert_report(report)
+    batch, (n_in, n_out) = len(inputs), weights.shape
+    assert_array(layer.output, (batch, n_out), np.float64)
+    assert_array(layer.dinputs, (batch, n_in), np.float64)
+    assert_array(layer.dweights, (n_in, n_out), np.float64)
+    assert_array(layer.dbiases, (1, n_out), np.float64)
+    frozen.assert_unchanged()
+
+
+def test_dense_init_follows_the_seed():
+    np.random.seed(3)
+    layer = manual.Layer_Dense(5, 7)
+    np.random.seed(3)
+    expected = 0.01 * np.random.randn(5, 7)
+    np.testing.assert_array_equal(layer.weights, expected)
+    assert_array(layer.weights, (5, 7), np.float64)
+    assert_array(layer.biases, (1, 7), np.float64)
+    assert not layer.biases.any()
+
+
+def test_dbiases_is_a_row_not_flat():
+    layer = manual.Layer_Dense(2, 3)
+    layer.forward(np.ones((4, 2)))
+    layer.backward(np.arange(12.0).reshape(4, 3))
+    assert_array(layer.dbiases, (1, 3), np.float64)
+    np.testing.assert_array_equal(layer.dbiases, [[18.0, 22.0, 26.0]])
+
+
+@pytest.mark.parametrize("n_inputs, n_neurons, error", [
+    (0, 3, ValueError), (2, -1, ValueError), (2.0, 3, TypeError), (2, "3", TypeError),
+])
+def test_dense_rejects_bad_sizes(n_inputs, n_neurons, error):
+    with pytest.raises(error, match="n_inputs|n_neurons"):
+        manual.Layer_Dense(n_inputs, n_neurons)
+
 
 strengths = st.sampled_from([0.0, 1e-4, 0.5, 3.0])
 
@@ -95,14 +139,6 @@ def test_dropout_off_outside_training():
     np.testing.assert_array_equal(layer.output, x)
     layer.backward(np.full((4, 5), 2.0))
     np.testing.assert_array_equal(layer.dinputs, np.full((4, 5), 2.0))
-
-
-def test_dropout_keeps_float32():
-    layer = manual.Layer_Dropout(0.5, rng=0)
-    layer.forward(np.ones((3, 4), dtype=np.float32))
-    layer.backward(np.ones((3, 4), dtype=np.float32))
-    assert_array(layer.output, (3, 4), np.float32)
-    assert_array(layer.dinputs, (3, 4), np.float32)
 
 
 @pytest.mark.parametrize("rate, error", [(1.0, ValueError), (-0.1, ValueError),

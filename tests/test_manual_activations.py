@@ -1,4 +1,4 @@
-"""Activation_ReLU and Activation_Softmax against jax.vjp, kinks and extremes included."""
+"""manual/activations.py: ReLU, Softmax, Sigmoid and Linear, vs jax.vjp."""
 
 import jax
 import jax.numpy as jnp
@@ -72,10 +72,29 @@ def test_softmax_gradient_vanishes_for_a_constant_upstream(batch, classes):
     np.testing.assert_allclose(softmax.dinputs, 0.0, atol=1e-15)
 
 
-def test_float32_in_float32_out():
-    x = np.array([[-1.0, 0.0, 2.0]], dtype=np.float32)
-    for layer in (manual.Activation_ReLU(), manual.Activation_Softmax()):
-        layer.forward(x)
-        layer.backward(np.array([[0.3, -0.2, 0.1]], dtype=np.float32))
-        assert_array(layer.output, (1, 3), np.float32)
-        assert_array(layer.dinputs, (1, 3), np.float32)
+@given(activation_cases())
+def test_sigmoid_matches_jax_vjp(case):
+    inputs, dvalues = case
+    layer = manual.Activation_Sigmoid()
+    frozen = Frozen(inputs, dvalues)
+    assert_report(check_vjp(layer, F.sigmoid_layer, {}, inputs, dvalues,
+                            scales=saturation_scales(dvalues)))
+    assert_array(layer.dinputs, inputs.shape, np.float64)
+    frozen.assert_unchanged()
+
+
+@given(activation_cases(scale=extreme))
+def test_sigmoid_extreme_inputs_stay_finite_and_exact(case):
+    inputs, dvalues = case
+    layer = manual.Activation_Sigmoid()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # no overflow either
+        assert_report(check_vjp(layer, F.sigmoid_layer, {}, inputs, dvalues,
+                                scales=saturation_scales(dvalues)))
+
+
+@given(activation_cases())
+def test_linear_matches_jax_vjp(case):
+    inputs, dvalues = case
+    layer = manual.Activation_Linear()
+    assert_report(check_vjp(layer, F.linear_layer, {}, inputs, dvalues))
+    assert layer.dinputs is not dvalues

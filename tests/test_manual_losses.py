@@ -1,14 +1,24 @@
-"""Loss_CategoricalCrossentropy and the fused softmax + CCE against JAX."""
+"""manual/losses.py: CCE, the fused softmax + CCE, BCE, MSE and MAE, vs JAX."""
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from helpers import Frozen, assert_agrees, assert_array
 from hypothesis import example, given, note
-from strategies import extreme, logits_cases, moderate, one_hot, prediction_cases
+from strategies import (
+    binary_cases,
+    extreme,
+    logits_cases,
+    moderate,
+    one_hot,
+    prediction_cases,
+    regression_cases,
+)
 
 import manual
-from reference import value_and_grad_of
 from reference import functions as F
+from reference import value_and_grad_of
 from reference.verify import fused_scale, logits_scale
 
 N_CLIP = manual.CLIP_MIN, manual.CLIP_MAX
@@ -134,21 +144,6 @@ def test_seed_cell_25_example():
     np.testing.assert_allclose(fused.dinputs, printed, rtol=0, atol=5e-9)  # 8 printed decimals
 
 
-def test_losses_keep_float32():
-    logits = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3]], dtype=np.float32)
-    y = np.array([0, 2])
-    fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
-    value = fused.forward(logits, y)
-    fused.backward(fused.output, y)
-    assert value.dtype == np.float32
-    assert_array(fused.output, (2, 3), np.float32)
-    assert_array(fused.dinputs, (2, 3), np.float32)
-    cce = manual.Loss_CategoricalCrossentropy()
-    assert cce.calculate(fused.output, y).dtype == np.float32
-    cce.backward(fused.output, y)
-    assert_array(cce.dinputs, (2, 3), np.float32)
-
-
 def test_reference_clip_states_the_same_convention():
     import jax
     import jax.numpy as jnp
@@ -158,3 +153,59 @@ def test_reference_clip_states_the_same_convention():
         assert jax.grad(lambda p: jnp.clip(p, *N_CLIP))(bound) == 0.5  # jnp.clip: half
     assert jax.grad(F.clip)(N_CLIP[0] / 2) == 0.0
     assert jax.grad(F.clip)(1.0) == 0.0
+
+
+def _check_loss(cls, fn, y_pred, y_true):
+    loss = cls()
+    frozen = Frozen(y_pred, y_true)
+    value = loss.calculate(y_pred, y_true)
+    loss.backward(y_pred, y_true)
+    expected_value, expected_grad = value_and_grad_of(fn)(y_pred, y_true)
+    assert_agrees("loss", value, expected_value)
+    assert_agrees("dinputs", loss.dinputs, expected_grad)
+    assert_array(loss.dinputs, y_pred.shape, np.float64)
+    assert_array(loss.forward(y_pred, y_true), (len(y_pred),), np.float64)
+    frozen.assert_unchanged()
+
+
+@given(regression_cases())
+def test_mse_matches_jax(case):
+    _check_loss(manual.Loss_MeanSquaredError, F.mse_loss, *case)
+
+
+@given(regression_cases())
+def test_mae_matches_jax_ties_included(case):
+    _check_loss(manual.Loss_MeanAbsoluteError, F.mae_loss, *case)
+
+
+@given(binary_cases())
+def test_bce_matches_jax_clip_region_included(case):
+    _check_loss(manual.Loss_BinaryCrossentropy, F.bce_loss, *case)
+
+
+def test_mae_kink_convention():
+    # ours (and np.sign): 0 where p == y; jnp.abs's derivative at 0 is 1.
+    loss = manual.Loss_MeanAbsoluteError()
+    loss.backward(np.array([[1.0, 2.0, 3.0]]), np.array([[1.0, 1.0, 4.0]]))
+    np.testing.assert_array_equal(loss.dinputs, [[0.0, 1 / 3, -1 / 3]])
+    assert jax.grad(lambda u: jnp.abs(u))(0.0) == 1.0
+    assert jax.grad(F.abs_flat_at_zero)(0.0) == 0.0
+
+
+@pytest.mark.parametrize("cls", [manual.Loss_BinaryCrossentropy, manual.Loss_MeanSquaredError,
+                                 manual.Loss_MeanAbsoluteError])
+@pytest.mark.parametrize("y_true, error, message", [
+    (np.zeros((3, 3)), ValueError, r"predictions' shape \(3, 2\), got \(3, 3\)"),
+    (np.zeros(3), ValueError, r"predictions' shape \(3, 2\), got \(3,\)"),
+    (np.array([["a", "b"]] * 3), TypeError, "real numeric"),
+])
+def test_bad_targets(cls, y_true, error, message):
+    with pytest.raises(error, match=message):
+        cls().calculate(np.full((3, 2), 0.5), y_true)
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1])
+def test_bce_targets_outside_0_1(bad):
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        manual.Loss_BinaryCrossentropy().calculate(np.full((2, 2), 0.5),
+                                                   np.array([[0.0, bad], [1.0, 0.0]]))
