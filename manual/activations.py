@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from manual._validate import as_float_batch, require_forward, row_max, same_shape
+from manual._validate import as_float_batch, require_forward, same_shape
 
 
 class Activation_ReLU:
@@ -39,14 +39,11 @@ class Activation_ReLU:
         ----
         dinputs : ndarray, shape (batch, n)
             ``dinputs = dvalues * (inputs > 0)``: dvalues where the input is
-            positive, 0 where it is <= 0 (so 0 at the kink). (A multiply by
-            the mask, as 0.0/1.0 in dvalues' dtype: several times faster than
-            ``np.where`` or the seed's copy-and-assign, and a float-by-float
-            multiply is faster than a float-by-bool one, where NumPy casts
-            inside the loop; a negative dvalue gives -0.0, which equals 0.)
+            positive, 0 where it is <= 0 (so 0 at the kink).
         """
         require_forward(self)
         dvalues = same_shape(dvalues, self.inputs.shape)
+        # the mask as floats: a float-by-bool multiply casts inside NumPy's loop (slower)
         self.dinputs = dvalues * (self.inputs > 0).astype(dvalues.dtype)
 
 
@@ -71,7 +68,7 @@ class Activation_Softmax:
             Probabilities; each row sums to 1.
         """
         self.inputs = as_float_batch(inputs, "inputs")
-        exp_values = np.exp(self.inputs - row_max(self.inputs))
+        exp_values = np.exp(self.inputs - self.inputs.max(axis=1, keepdims=True))
         self.output = exp_values / exp_values.sum(axis=1, keepdims=True)
 
     def backward(self, dvalues):

@@ -157,10 +157,8 @@ class Activation_Softmax_Loss_CategoricalCrossentropy:
         """
         z = as_float_batch(inputs, "inputs", width_name="classes")
         labels = sparse_labels(y_true, *z.shape)
-        # On the (classes, batch) view, every operation loops over the batch rather than
-        # over rows of a few classes, where NumPy's per-row cost dominates (half the time
-        # at 300 x 3). The values are the same: max and sum go column by column, left to
-        # right, as NumPy's row reductions do for fewer than 8 classes.
+        # softmax on the (classes, batch) view: the same values as row by row, half the time
+        # (docs/benchmark.md); the max and the sum run over the classes, column by column
         zt = z.T
         shifted = zt - functools.reduce(np.maximum, zt)
         exp_values = np.exp(shifted)

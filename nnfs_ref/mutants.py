@@ -93,7 +93,7 @@ CATALOG = [
       "(dvalues * s).sum(axis=1, keepdims=True)", "(dvalues * s).sum(axis=0, keepdims=True)"),
     M("forward without the max shift (overflows)",
       "manual.activations:Activation_Softmax.forward",
-      "np.exp(self.inputs - row_max(self.inputs))", "np.exp(self.inputs)"),
+      "np.exp(self.inputs - self.inputs.max(axis=1, keepdims=True))", "np.exp(self.inputs)"),
     M("ignores the clip (the seed's -1/(N p))",
       "manual.losses:Loss_CategoricalCrossentropy.backward",
       "np.where(\n            inside, -1 / (samples * np.clip(confidences, CLIP_MIN, "
