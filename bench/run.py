@@ -126,10 +126,9 @@ def format_table(records):
              f"{r['peak_rss_mib']:.0f}",
              "-" if r["vs_seed"] is None else f"{r['vs_seed']:.2f}x",
              "-" if r["vs_jax"] is None else f"{r['vs_jax']:.2f}x") for r in records]
-    widths = [max(len(x) for x in col) for col in zip(header, *rows)]
-    fmt = "  ".join(f"{{:>{w}}}" if i >= 2 else f"{{:<{w}}}" for i, w in enumerate(widths))
-    lines = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
-    return "\n".join(lines + [fmt.format(*row) for row in rows])
+    from reference.compare import format_rows
+
+    return format_rows(header, rows, right=range(2, len(header)))
 
 
 def targets(records):

@@ -307,7 +307,6 @@ def format_table(rows):
     lines = [(str(i + 1), r["mutant"], "caught" if r["caught_by_tests"] else "SURVIVED",
               r["first_failing_test"][:60], "caught" if r["caught_by_verify"] else "SURVIVED",
               (r["verify_failures"] or ["-"])[0][:60]) for i, r in enumerate(rows)]
-    widths = [max(len(x) for x in col) for col in zip(header, *lines)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths))]
-                     + [fmt.format(*line) for line in lines])
+    from reference.compare import format_rows
+
+    return format_rows(header, lines)

@@ -185,10 +185,14 @@ def format_table(rows):
     return format_rows(TABLE_HEADER, [table_cells(r) for r in rows])
 
 
-def format_rows(header, lines):
-    """A fixed-width text table: ``header`` names, then one tuple of cells per line."""
+def format_rows(header, lines, right=()):
+    """A fixed-width text table: ``header`` names, then one tuple of cells per line.
+
+    The project's one table formatter (reports, verify, bench, mutants); the
+    columns whose indices are in ``right`` are right-aligned (numbers).
+    """
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    fmt = "  ".join(f"{{:>{w}}}" if i in right else f"{{:<{w}}}" for i, w in enumerate(widths))
     out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*(str(x) for x in line)) for line in lines]
     return "\n".join(out)
