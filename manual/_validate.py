@@ -141,13 +141,22 @@ def hyperparameter(value, name, low, high=None, low_open=False):
     """Check a real, finite hyper-parameter in ``[low, high)`` (``(low, high)`` if ``low_open``).
 
     ``high=None`` means no upper bound. Returns ``value``; raises ``TypeError``
-    for a non-number (``bool`` included) and ``ValueError`` naming the interval.
+    for a non-number (``bool`` included) and ``ValueError`` naming the interval;
+    either carries ``.parameter`` (``name``) and ``.reason`` (the rest of the message).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        raise _named(TypeError, name, f"must be a real number, got {type(value).__name__}")
     above_low = value > low if low_open else value >= low
     below_high = high is None or value < high
     if not (np.isfinite(value) and above_low and below_high):
         interval = f"{'(' if low_open else '['}{low:g}, {'inf' if high is None else f'{high:g}'})"
-        raise ValueError(f"{name} must lie in {interval}, got {value}")
+        raise _named(ValueError, name, f"must lie in {interval}, got {value}")
     return value
+
+
+def _named(error, name, reason):
+    """``error(f"{name} {reason}")`` carrying ``.parameter`` and ``.reason`` (for callers
+    that name the parameter their own way, such as a command-line flag)."""
+    exc = error(f"{name} {reason}")
+    exc.parameter, exc.reason = name, reason
+    return exc

@@ -6,9 +6,15 @@ for ``--plot``.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
+
+
+def _flag(name):
+    """A setting's command-line flag: ``beta_1`` -> ``--beta-1``."""
+    return "--" + name.replace("_", "-")
 
 
 def _int(text):
@@ -104,18 +110,13 @@ def cmd_train(args, parser):
 
     from nnfs_ref import train
 
+    settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(train.TrainConfig)
+                if hasattr(args, f.name)}
     try:
-        config = train.TrainConfig(
-            task=args.task, epochs=args.epochs, optimizer=args.optimizer,
-            learning_rate=args.learning_rate, decay=args.decay, momentum=args.momentum,
-            epsilon=args.epsilon, rho=args.rho, beta_1=args.beta_1, beta_2=args.beta_2,
-            hidden=args.hidden, samples=args.samples, classes=args.classes, l1=args.l1,
-            l2=args.l2, dropout=args.dropout, print_every=args.print_every, seed=args.seed,
-            nnfs_init=not args.no_nnfs_init, quiet=args.quiet,
-        )
+        config = train.TrainConfig(**settings, nnfs_init=not args.no_nnfs_init)
         config.validate()
-    except ValueError as exc:
-        parser.error(str(exc))
+    except train.ConfigError as exc:
+        parser.error(exc.worded(_flag))
     for option, path in (("--save", args.save), ("--plot", args.plot)):
         folder = os.path.dirname(os.path.abspath(path)) if path else None
         if folder and not os.path.isdir(folder):
@@ -136,7 +137,8 @@ def cmd_train(args, parser):
     try:
         result = train.train(config, initial=initial)
     except train.Diverged as exc:
-        print(f"nnfs-ref train: error: {exc}", file=sys.stderr)
+        print(f"nnfs-ref train: error: {exc} (is --learning-rate {exc.learning_rate} too "
+              "large?)", file=sys.stderr)
         return 1
     if args.save:
         train.save_parameters(args.save, result)
@@ -224,12 +226,8 @@ def cmd_docs(args):
     return 0
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="nnfs-ref",
-        description="The nnfs book's network with hand-written gradients, proven against JAX.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+def _add_verify(sub):
+    """The ``verify`` subcommand's parser."""
     verify = sub.add_parser(
         "verify",
         help="check every hand-written gradient against JAX autodiff, and the optimizers",
@@ -259,6 +257,9 @@ def main(argv=None):
     verify.set_defaults(run=lambda args: (cmd_verify_layer(args) if args.layer
                                           else cmd_verify(args)))
 
+
+def _add_check(sub):
+    """The ``check`` subcommand's parser."""
     check = sub.add_parser(
         "check",
         help="check your own layer or loss class against finite differences",
@@ -276,6 +277,9 @@ def main(argv=None):
     check_command.add_arguments(check)
     check.set_defaults(run=cmd_check)
 
+
+def _add_train(sub):
+    """The ``train`` subcommand's parser."""
     train = sub.add_parser(
         "train",
         help="train the seed's network (or the book's other tasks) with the manual classes",
@@ -339,6 +343,9 @@ def main(argv=None):
                        help="save loss/accuracy curves and the decision regions")
     train.set_defaults(run=lambda args: cmd_train(args, train))
 
+
+def _add_bench(sub):
+    """The ``bench`` subcommand's parser."""
     bench = sub.add_parser(
         "bench",
         help="time one training epoch: the seed's code, manual/ and compiled JAX",
@@ -365,6 +372,9 @@ def main(argv=None):
     bench.add_argument("--plot", metavar="PATH.png", help="draw the scaling chart")
     bench.set_defaults(run=cmd_bench)
 
+
+def _add_mutants(sub):
+    """The ``mutants`` subcommand's parser."""
     mutants = sub.add_parser(
         "mutants",
         help="plant realistic backward-pass bugs one at a time; show what catches each",
@@ -380,6 +390,10 @@ def main(argv=None):
                          help="verify's random cases per class (default 5)")
     mutants.add_argument("--json", metavar="PATH", help="write one record per mutant")
     mutants.set_defaults(run=cmd_mutants)
+
+
+def _add_docs(sub):
+    """The ``docs`` subcommand's parser."""
     docs = sub.add_parser(
         "docs",
         help="regenerate every table and figure in docs/ (verify, mutants, bench, checker, "
@@ -391,6 +405,16 @@ def main(argv=None):
                       help="the blocks to regenerate (default all): verify, mutants, bench, "
                            "checker, train, tasks")
     docs.set_defaults(run=cmd_docs)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="nnfs-ref",
+        description="The nnfs book's network with hand-written gradients, proven against JAX.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_verify, _add_check, _add_train, _add_bench, _add_mutants, _add_docs):
+        add(sub)
     args = parser.parse_args(argv)
     return args.run(args)
 

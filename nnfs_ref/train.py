@@ -13,7 +13,7 @@ does (float32 data and parameters, ``np.dot`` computed in float64), builds
 the same data and layers in the same order, and prints the same numbers.
 The printed loss is the seed's: the categorical cross-entropy of the softmax
 output, clipped to [1e-7, 1 - 1e-7]. The fused layer's own loss (exact,
-unclipped; README, Errata 4) differs from it only when a true-class
+unclipped; docs/errata.md, 4) differs from it only when a true-class
 probability leaves the clip range; it is the one recorded for ``--plot`` and
 watched for divergence.
 """
@@ -27,33 +27,181 @@ import numpy as np
 import manual
 
 
-@dataclasses.dataclass(frozen=True)
+class ConfigError(ValueError):
+    """A training setting that makes no sense, worded in the domain.
+
+    ``field`` is the :class:`TrainConfig` field at fault and ``reason`` the rest
+    of the message; ``{name}`` in ``reason`` stands for another field, so that a
+    front end can name fields its own way (the CLI as ``--flags``).
+    """
+
+    def __init__(self, field, reason):
+        self.field, self.reason = field, reason
+        super().__init__(self.worded(lambda name: name))
+
+    def worded(self, spell):
+        """The message with every field spelled by ``spell(name)``."""
+        fields = {f.name: spell(f.name) for f in dataclasses.fields(TrainConfig)}
+        return f"{spell(self.field)} {self.reason.format(**fields)}"
+
+
 class Task:
-    """One of the book's training problems and the settings the book trains it with."""
+    """One of the book's training problems: its data, network, head, loss, accuracy,
+    predictions and plot, and the settings the book trains it with.
 
-    inputs: int             # input width
-    hidden_layers: int      # Dense + ReLU pairs before the output layer
-    optimizer: str          # the book's optimizer for the task
-    optimizer_options: tuple  # its hyper-parameters in the book, as (name, value) pairs
-    samples: int            # default --samples
-    weight_scale: float     # initial weights: weight_scale * randn
-    l2: float               # default L2 strength on the hidden layers' weights and biases
-    loss_name: str
-    accuracy_name: str
+    A task is one object: adding one is writing a subclass and listing it in
+    :data:`TASKS`.
+    """
+
+    name = ""
+    inputs = 2              # input width
+    hidden_layers = 1       # Dense + ReLU pairs before the output layer
+    optimizer = "adam"      # the book's optimizer for the task
+    optimizer_options = ()  # its hyper-parameters in the book, as (name, value) pairs
+    samples = 100           # default number of samples (per class for the spirals)
+    weight_scale = 0.01     # initial weights: weight_scale * randn
+    l2 = 0.0                # default L2 strength on the hidden layers' weights and biases
+    loss_name = ""
+    accuracy_name = ""
+    #: Number of classes when none is given (None: a task without classes).
+    default_classes = None
+    #: Whether the number of classes may be chosen.
+    classes_option = False
+
+    def outputs(self, config):
+        return 1
+
+    def data(self, config):
+        """``(X, y)``."""
+        raise NotImplementedError
+
+    def head_and_loss(self):
+        """``(head, loss)``: the output activation and the loss it feeds."""
+        raise NotImplementedError
+
+    def forward_loss(self, head, loss, values, y):
+        """The data loss of the last layer's ``values``; sets ``head.output``."""
+        head.forward(values)
+        return loss.calculate(head.output, y)
+
+    def shown_loss(self, head, loss, data_loss, y):
+        """The loss the log prints (the book's)."""
+        return data_loss
+
+    def backward(self, head, loss, y):
+        """``dvalues`` for the last layer."""
+        loss.backward(head.output, y)
+        head.backward(loss.dinputs)
+        return head.dinputs
+
+    def accuracy(self, output, y):
+        raise NotImplementedError
+
+    def prediction_head(self):
+        """A fresh output activation for predictions (no loss)."""
+        return self.head_and_loss()[0]
+
+    def predict(self, output):
+        """Predictions, shape (batch,), from the head's ``output``."""
+        raise NotImplementedError
+
+    def plot_fit(self, ax, result, plt):
+        """The third panel of ``--plot``: the decision regions of a classification."""
+        _decision_regions(ax, result, plt)
 
 
-TASKS = {
-    # The seed's spiral classification: Dense 2->H, ReLU, Dense H->C, softmax + CCE, SGD.
-    "spiral": Task(2, 1, "sgd", (), 100, 0.01, 0.0, "softmax + CCE", "argmax == label"),
-    # The book's binary logistic regression (ch. 16) on 2-class spiral data: Dense 2->H
-    # (L2 5e-4), ReLU, Dense H->1, sigmoid + binary cross-entropy, Adam.
-    "binary": Task(2, 1, "adam", (("decay", 5e-7),), 100, 0.01, 5e-4, "sigmoid + BCE",
-                   "(p > 0.5) == label"),
-    # The book's regression (ch. 17) on nnfs's sine data: Dense 1->H, ReLU, Dense H->H,
-    # ReLU, Dense H->1, linear + mean squared error, Adam; weights 0.1 * randn.
-    "sine": Task(1, 2, "adam", (("learning_rate", 0.005), ("decay", 1e-3)), 1000, 0.1, 0.0,
-                 "linear + MSE", "|prediction - y| < std(y) / 250"),
-}
+class Spiral(Task):
+    """The seed's spiral classification: Dense 2->H, ReLU, Dense H->C, softmax + CCE, SGD."""
+
+    name, optimizer, loss_name, accuracy_name = "spiral", "sgd", "softmax + CCE", \
+        "argmax == label"
+    default_classes, classes_option = 3, True
+
+    def outputs(self, config):
+        return config.classes
+
+    def data(self, config):
+        from nnfs.datasets import spiral_data
+
+        return spiral_data(samples=config.samples, classes=config.classes)
+
+    def head_and_loss(self):
+        head = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+        return head, head.loss  # the fused layer, and the clipped CCE the seed prints
+
+    def forward_loss(self, head, loss, values, y):
+        return head.forward(values, y)  # exact, unclipped (docs/errata.md, 4)
+
+    def shown_loss(self, head, loss, data_loss, y):
+        return loss.calculate(head.output, y)  # the seed's clipped CCE
+
+    def backward(self, head, loss, y):
+        head.backward(head.output, y)
+        return head.dinputs
+
+    def accuracy(self, output, y):
+        return np.mean(np.argmax(output, axis=1) == y)
+
+    def prediction_head(self):
+        return manual.Activation_Softmax()
+
+    def predict(self, output):
+        return np.argmax(output, axis=1)
+
+
+class Binary(Task):
+    """The book's logistic regression (ch. 16) on 2-class spiral data: Dense 2->H (L2 5e-4),
+    ReLU, Dense H->1, sigmoid + binary cross-entropy, Adam with decay 5e-7."""
+
+    name, loss_name, accuracy_name = "binary", "sigmoid + BCE", "(p > 0.5) == label"
+    optimizer_options, l2, default_classes = (("decay", 5e-7),), 5e-4, 2
+
+    def data(self, config):
+        from nnfs.datasets import spiral_data
+
+        X, y = spiral_data(samples=config.samples, classes=2)
+        return X, y.reshape(-1, 1)
+
+    def head_and_loss(self):
+        return manual.Activation_Sigmoid(), manual.Loss_BinaryCrossentropy()
+
+    def accuracy(self, output, y):
+        return np.mean((output > 0.5) == y)
+
+    def predict(self, output):
+        return (output[:, 0] > 0.5).astype(int)
+
+
+class Sine(Task):
+    """The book's regression (ch. 17) on nnfs's sine data: Dense 1->H, ReLU, Dense H->H, ReLU,
+    Dense H->1, linear + mean squared error, Adam (0.005, decay 1e-3); weights 0.1 * randn."""
+
+    name, loss_name, accuracy_name = "sine", "linear + MSE", "|prediction - y| < std(y) / 250"
+    inputs, hidden_layers, samples, weight_scale = 1, 2, 1000, 0.1
+    optimizer_options = (("learning_rate", 0.005), ("decay", 1e-3))
+
+    def data(self, config):
+        from nnfs.datasets import sine_data
+
+        return sine_data(samples=config.samples)
+
+    def head_and_loss(self):
+        return manual.Activation_Linear(), manual.Loss_MeanSquaredError()
+
+    def accuracy(self, output, y):
+        return np.mean(np.abs(output - y) < np.std(y) / 250)
+
+    def predict(self, output):
+        return output[:, 0]
+
+    def plot_fit(self, ax, result, plt):
+        ax.plot(result.X[:, 0], result.y[:, 0], lw=3, color="0.8", label="sine data")
+        ax.plot(result.X[:, 0], predict(result, result.X), lw=1, label="network")
+        ax.set(title="Fit", xlabel="x", ylabel="y")
+        ax.legend()
+
+
+TASKS = {task.name: task for task in (Spiral(), Binary(), Sine())}
 
 OPTIMIZERS = {"sgd": manual.Optimizer_SGD, "adagrad": manual.Optimizer_Adagrad,
               "rmsprop": manual.Optimizer_RMSprop, "adam": manual.Optimizer_Adam}
@@ -64,13 +212,12 @@ HYPERPARAMETERS = {"learning_rate": tuple(OPTIMIZERS), "decay": tuple(OPTIMIZERS
                    "rho": ("rmsprop",), "beta_1": ("adam",), "beta_2": ("adam",)}
 
 
-def _option(name):
-    return "--" + name.replace("_", "-")
-
-
 @dataclasses.dataclass
 class TrainConfig:
-    """A training run. ``None`` means the book's setting for the task (see :data:`TASKS`)."""
+    """A training run. ``None`` means the book's setting for the task (see :data:`TASKS`).
+
+    Settings that make no sense raise :class:`ConfigError` naming the field.
+    """
 
     task: str = "spiral"
     epochs: int = 10001
@@ -96,22 +243,28 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.task not in TASKS:
-            raise ValueError(f"--task must be one of {', '.join(TASKS)}, got {self.task!r}")
-        task = TASKS[self.task]
+            raise ConfigError("task", f"must be one of {', '.join(TASKS)}, got {self.task!r}")
+        task = self.spec
         if self.optimizer is None:
             self.optimizer = task.optimizer
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, "
-                             f"got {self.optimizer!r}")
+            raise ConfigError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, "
+                                           f"got {self.optimizer!r}")
         if self.samples is None:
             self.samples = task.samples
         if self.l2 is None:
             self.l2 = task.l2
-        if self.classes is not None and self.task != "spiral":
-            raise ValueError(f"--classes applies to --task spiral only (task {self.task} has "
-                             f"{'2 classes' if self.task == 'binary' else 'no classes'})")
+        if self.classes is not None and not task.classes_option:
+            has = f"{task.default_classes} classes" if task.default_classes else "no classes"
+            raise ConfigError("classes", f"applies to {{task}} spiral only (task {self.task} "
+                                         f"has {has})")
         if self.classes is None:
-            self.classes = 3 if self.task == "spiral" else 2
+            self.classes = task.default_classes or 2
+
+    @property
+    def spec(self):
+        """The :class:`Task` object of ``task``."""
+        return TASKS[self.task]
 
     @property
     def regularized(self):
@@ -121,54 +274,54 @@ class TrainConfig:
         """The optimizer's keyword arguments: the book's for the task, then those given.
 
         The task's settings apply only with the task's own optimizer; an option
-        the optimizer does not take raises ``ValueError``.
+        the optimizer does not take raises :class:`ConfigError`.
         """
-        task = TASKS[self.task]
+        task = self.spec
         options = dict(task.optimizer_options) if self.optimizer == task.optimizer else {}
         for name, takers in HYPERPARAMETERS.items():
             value = getattr(self, name)
             if value is None:
                 continue
             if self.optimizer not in takers:
-                raise ValueError(f"{_option(name)} applies to --optimizer "
-                                 f"{' or '.join(takers)}, not {self.optimizer}")
+                raise ConfigError(name, f"applies to {{optimizer}} {' or '.join(takers)}, "
+                                        f"not {self.optimizer}")
             options[name] = value
         return options
 
     def make_optimizer(self):
-        """The manual optimizer; ``ValueError`` naming the option that is out of range."""
+        """The manual optimizer; :class:`ConfigError` naming the option out of range."""
         try:
             return OPTIMIZERS[self.optimizer](**self.optimizer_options())
         except (TypeError, ValueError) as exc:
-            name, _, rest = str(exc).partition(" ")
-            raise ValueError(f"{_option(name)} {rest}") from None
+            if not hasattr(exc, "parameter"):
+                raise
+            raise ConfigError(exc.parameter, exc.reason) from None
 
     def validate(self):
-        """Raise ``ValueError`` naming the first option that makes no sense."""
+        """Raise :class:`ConfigError` naming the first setting that makes no sense."""
         checks = [
-            (self.epochs >= 0, f"--epochs must be >= 0, got {self.epochs}"),
-            (self.hidden >= 1, f"--hidden must be >= 1, got {self.hidden}"),
-            (self.samples >= 1, f"--samples must be >= 1, got {self.samples}"),
-            (self.classes >= 2, f"--classes must be >= 2, got {self.classes}"),
-            (self.print_every >= 1, f"--print-every must be >= 1, got {self.print_every}"),
-            (self.learning_rate is None
+            ("epochs", self.epochs >= 0, f"must be >= 0, got {self.epochs}"),
+            ("hidden", self.hidden >= 1, f"must be >= 1, got {self.hidden}"),
+            ("samples", self.samples >= 1, f"must be >= 1, got {self.samples}"),
+            ("classes", self.classes >= 2, f"must be >= 2, got {self.classes}"),
+            ("print_every", self.print_every >= 1, f"must be >= 1, got {self.print_every}"),
+            ("learning_rate", self.learning_rate is None
              or (np.isfinite(self.learning_rate) and self.learning_rate > 0),
-             f"--learning-rate must be positive and finite, got {self.learning_rate}"),
-            (np.isfinite(self.l1) and self.l1 >= 0, f"--l1 must be >= 0, got {self.l1}"),
-            (np.isfinite(self.l2) and self.l2 >= 0, f"--l2 must be >= 0, got {self.l2}"),
-            (0 <= self.dropout < 1, f"--dropout must lie in [0, 1), got {self.dropout}"),
-            (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
+             f"must be positive and finite, got {self.learning_rate}"),
+            ("l1", np.isfinite(self.l1) and self.l1 >= 0, f"must be >= 0, got {self.l1}"),
+            ("l2", np.isfinite(self.l2) and self.l2 >= 0, f"must be >= 0, got {self.l2}"),
+            ("dropout", 0 <= self.dropout < 1, f"must lie in [0, 1), got {self.dropout}"),
+            ("seed", self.seed >= 0, f"must be >= 0, got {self.seed}"),
         ]
-        for ok, message in checks:
+        for field, ok, reason in checks:
             if not ok:
-                raise ValueError(message)
+                raise ConfigError(field, reason)
         self.make_optimizer()
 
     def parameter_shapes(self):
         """``{"dense1_weights": (n_in, H), "dense1_biases": (1, H), ...}`` of the network."""
-        task = TASKS[self.task]
-        outputs = self.classes if self.task == "spiral" else 1
-        widths = [task.inputs] + [self.hidden] * task.hidden_layers + [outputs]
+        task = self.spec
+        widths = [task.inputs] + [self.hidden] * task.hidden_layers + [task.outputs(self)]
         shapes = {}
         for i, (n_in, n_out) in enumerate(zip(widths, widths[1:]), 1):
             shapes[f"dense{i}_weights"] = (n_in, n_out)
@@ -177,7 +330,11 @@ class TrainConfig:
 
 
 class Diverged(RuntimeError):
-    """The loss became non-finite."""
+    """The loss became non-finite; ``learning_rate`` is the optimizer's initial rate."""
+
+    def __init__(self, message, learning_rate):
+        super().__init__(message)
+        self.learning_rate = learning_rate
 
 
 @dataclasses.dataclass
@@ -239,25 +396,14 @@ def save_parameters(path, result):
     np.savez(path, **result.parameters())
 
 
-def make_data(config):
-    """``(X, y)`` of the task: spiral labels (N,), binary labels (N, 1), sine targets (N, 1)."""
-    from nnfs.datasets import sine_data, spiral_data
-
-    if config.task == "sine":
-        return sine_data(samples=config.samples)
-    X, y = spiral_data(samples=config.samples, classes=config.classes)
-    return (X, y.reshape(-1, 1)) if config.task == "binary" else (X, y)
-
-
 def make_network(config):
-    """``(layers, head, loss)``: Dense/ReLU(/Dropout) layers in order, the output
-    activation, the loss.
+    """``(layers, head, loss)``: Dense/ReLU(/Dropout) layers in order, the task's output
+    activation and its loss.
 
     With ``config.dropout``, a ``Layer_Dropout`` follows each hidden ReLU (the
-    book's chapter 15). For the spiral task ``head`` is the fused softmax + CCE and ``loss`` its
-    clipped CCE (the loss the seed prints).
+    book's chapter 15).
     """
-    task = TASKS[config.task]
+    task = config.spec
     shapes = config.parameter_shapes()
     layers = []
     for i in range(1, task.hidden_layers + 2):
@@ -272,21 +418,7 @@ def make_network(config):
         layers += [dense, manual.Activation_ReLU()] if hidden else [dense]
         if hidden and config.dropout:
             layers.append(manual.Layer_Dropout(config.dropout))
-    if config.task == "spiral":
-        head = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
-        return layers, head, head.loss
-    if config.task == "binary":
-        return layers, manual.Activation_Sigmoid(), manual.Loss_BinaryCrossentropy()
-    return layers, manual.Activation_Linear(), manual.Loss_MeanSquaredError()
-
-
-def accuracy_of(task, output, y, precision=None):
-    """The task's accuracy (:attr:`Task.accuracy_name`) of the head's ``output``."""
-    if task == "spiral":
-        return np.mean(np.argmax(output, axis=1) == y)
-    if task == "binary":
-        return np.mean((output > 0.5) == y)
-    return np.mean(np.abs(output - y) < precision)
+    return (layers, *task.head_and_loss())
 
 
 def train(config, initial=None, out=sys.stdout):
@@ -299,7 +431,8 @@ def train(config, initial=None, out=sys.stdout):
     ``post_update_params``; for the spiral task with plain SGD these are the
     seed's operations, in its order.
     """
-    X, y = make_data(config)
+    task = config.spec
+    X, y = task.data(config)
     layers, head, loss_function = make_network(config)
     denses = dense_layers(layers)
     optimizer = config.make_optimizer()
@@ -307,8 +440,6 @@ def train(config, initial=None, out=sys.stdout):
         for i, dense in enumerate(denses, 1):
             dense.weights = initial[f"dense{i}_weights"].astype(dense.weights.dtype)
             dense.biases = initial[f"dense{i}_biases"].astype(dense.biases.dtype)
-    fused = config.task == "spiral"
-    precision = np.std(y) / 250 if config.task == "sine" else None
     penalties = manual.Loss()
 
     losses = np.empty(config.epochs)
@@ -320,33 +451,23 @@ def train(config, initial=None, out=sys.stdout):
             for layer in layers:
                 layer.forward(values)
                 values = layer.output
-            if fused:
-                data_loss = head.forward(values, y)
-            else:
-                head.forward(values)
-                data_loss = loss_function.calculate(head.output, y)
+            data_loss = task.forward_loss(head, loss_function, values, y)
             reg_loss = (sum(penalties.regularization_loss(d) for d in denses)
                         if config.regularized else 0.0)
-            accuracy = accuracy_of(config.task, head.output, y, precision)
+            accuracy = task.accuracy(head.output, y)
             losses[epoch], accuracies[epoch] = data_loss + reg_loss, accuracy
             if not np.isfinite(losses[epoch]):
                 raise Diverged(f"training diverged at epoch {epoch}: the loss is "
-                               f"{losses[epoch]} (is --learning-rate "
-                               f"{optimizer.learning_rate} too large?)")
+                               f"{losses[epoch]}", optimizer.learning_rate)
             if not config.quiet and not epoch % config.print_every:
-                shown = loss_function.calculate(head.output, y) if fused else data_loss
+                shown = task.shown_loss(head, loss_function, data_loss, y)
                 line = f"epoch: {epoch}, acc: {accuracy:.3f}, loss: {shown + reg_loss:.3f}"
                 if config.regularized:
                     line += f" (data_loss: {shown:.3f}, reg_loss: {reg_loss:.3f})"
                 if optimizer.decay:
                     line += f", lr: {optimizer.current_learning_rate:.6g}"
                 bar.write(line, file=out)
-            if fused:
-                head.backward(head.output, y)
-            else:
-                loss_function.backward(head.output, y)
-                head.backward(loss_function.dinputs)
-            dvalues = head.dinputs
+            dvalues = task.backward(head, loss_function, y)
             for layer in reversed(layers):
                 layer.backward(dvalues)
                 dvalues = layer.dinputs
@@ -377,7 +498,7 @@ def _progress_bar(config):
 
 
 def predict(result, X):
-    """Predictions of the trained network for inputs ``X`` (batch, inputs).
+    """Predictions of the trained network for inputs ``X`` (batch, inputs), dropout off.
 
     Spiral: class labels (batch,); binary: 0/1 labels (batch,); sine: values (batch,).
     """
@@ -388,13 +509,9 @@ def predict(result, X):
         else:
             layer.forward(values)
         values = layer.output
-    if result.config.task == "spiral":
-        return np.argmax(values, axis=1)
-    head = type(result.head)()
+    head = result.config.spec.prediction_head()
     head.forward(values)
-    if result.config.task == "binary":
-        return (head.output[:, 0] > 0.5).astype(int)
-    return head.output[:, 0]
+    return result.config.spec.predict(head.output)
 
 
 def plot(result, path, title="nnfs-ref train"):
@@ -404,7 +521,7 @@ def plot(result, path, title="nnfs-ref train"):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    task = TASKS[result.config.task]
+    task = result.config.spec
     fig, (ax_loss, ax_acc, ax_fit) = plt.subplots(1, 3, figsize=(15, 4.5))
     epochs = np.arange(len(result.losses))
     ax_loss.plot(epochs, result.losses, lw=1)
@@ -412,13 +529,7 @@ def plot(result, path, title="nnfs-ref train"):
     ax_acc.plot(epochs, result.accuracies, lw=1, color="tab:green")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title=f"Accuracy ({task.accuracy_name})",
                ylim=(0, 1))
-    if result.config.task == "sine":
-        ax_fit.plot(result.X[:, 0], result.y[:, 0], lw=3, color="0.8", label="sine data")
-        ax_fit.plot(result.X[:, 0], predict(result, result.X), lw=1, label="network")
-        ax_fit.set(title="Fit", xlabel="x", ylabel="y")
-        ax_fit.legend()
-    else:
-        _decision_regions(ax_fit, result, plt)
+    task.plot_fit(ax_fit, result, plt)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
