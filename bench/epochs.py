@@ -19,32 +19,22 @@ def numpy_epoch(module, X, y, hidden, classes=3, learning_rate=0.5, dtype=None):
     """A zero-argument callable running one epoch with the book's classes from ``module``.
 
     ``module`` is :mod:`manual` or :mod:`reference.seed_notebook` (the seed's code
-    as written). With ``dtype``, data and parameters are cast to it.
+    as written), built into :class:`reference.network.SeedNetwork`. With ``dtype``,
+    data and parameters are cast to it.
     """
+    from reference.network import SeedNetwork
+
     if dtype is not None:
         X = X.astype(dtype)
-    dense1 = module.Layer_Dense(X.shape[1], hidden)
-    activation1 = module.Activation_ReLU()
-    dense2 = module.Layer_Dense(hidden, classes)
-    loss_activation = module.Activation_Softmax_Loss_CategoricalCrossentropy()
+    net = SeedNetwork.build(module, X.shape[1], hidden, classes, dtype=dtype)
     optimizer = module.Optimizer_SGD(learning_rate)
-    if dtype is not None:
-        for layer in (dense1, dense2):
-            layer.weights = layer.weights.astype(dtype)
-            layer.biases = layer.biases.astype(dtype)
 
     def epoch():
-        dense1.forward(X)
-        activation1.forward(dense1.output)
-        dense2.forward(activation1.output)
-        loss = loss_activation.forward(dense2.output, y)
-        accuracy = np.mean(np.argmax(loss_activation.output, axis=1) == y)
-        loss_activation.backward(loss_activation.output, y)
-        dense2.backward(loss_activation.dinputs)
-        activation1.backward(dense2.dinputs)
-        dense1.backward(activation1.dinputs)
-        optimizer.update_params(dense1)
-        optimizer.update_params(dense2)
+        loss = net.forward(X, y)
+        accuracy = net.accuracy(y)
+        net.backward(y)
+        optimizer.update_params(net.dense1)
+        optimizer.update_params(net.dense2)
         return loss, accuracy
 
     return epoch

@@ -11,6 +11,7 @@ import numpy as np
 import manual
 from reference import functions as F
 from reference import optimizers as O
+from reference.network import SeedNetwork, random_parameters
 from reference.check import check_loss
 from reference.compare import (
     RTOL, SCALE_TOL, Report, check_vjp, compare, require_x64, unchanged_checks,
@@ -232,47 +233,20 @@ def case_softmax_cce(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     ] + untouched)
 
 
-def manual_network(params, inputs, labels):
-    """Run the seed's network built from manual classes on ``params``; return its layers."""
-    dense1 = manual.Layer_Dense(*np.shape(params["dense1"]["weights"]))
-    dense2 = manual.Layer_Dense(*np.shape(params["dense2"]["weights"]))
-    for layer, p in ((dense1, params["dense1"]), (dense2, params["dense2"])):
-        layer.weights = np.array(p["weights"])
-        layer.biases = np.array(p["biases"])
-    relu = manual.Activation_ReLU()
-    fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
-    dense1.forward(inputs)
-    relu.forward(dense1.output)
-    dense2.forward(relu.output)
-    loss = fused.forward(dense2.output, labels)
-    fused.backward(fused.output, labels)
-    dense2.backward(fused.dinputs)
-    relu.backward(dense2.dinputs)
-    dense1.backward(relu.dinputs)
-    return loss, dense1, dense2
-
-
-def random_network(rng, n_in=2, hidden=64, classes=3):
-    """Random parameters for the seed's network, biases non-zero."""
-    def layer(a, b):
-        return {"weights": rng.normal(size=(a, b)), "biases": rng.normal(size=(1, b))}
-    return {"dense1": layer(n_in, hidden), "dense2": layer(hidden, classes)}
-
-
 def case_network(rng, rtol=RTOL, scale_tol=SCALE_TOL):
     batch = int(rng.integers(1, 65))
-    params = random_network(rng)
+    params = random_parameters(rng)
     inputs = rng.normal(size=(batch, 2))
     labels = _labels(rng, batch, 3)
-    loss, dense1, dense2 = manual_network(params, inputs, labels)
+    net = SeedNetwork.build(manual, params=params)
+    loss = net.forward(inputs, labels)
+    net.backward(labels)
     expected_loss, grads = value_and_grad_of(F.network_loss)(params, inputs, labels)
     checks = [compare("loss", loss, expected_loss, rtol, scale_tol,
-                      logits_scale(dense2.output))]
-    for key, layer in (("dense1", dense1), ("dense2", dense2)):
-        checks += [
-            compare(f"{key}.dweights", layer.dweights, grads[key]["weights"], rtol, scale_tol),
-            compare(f"{key}.dbiases", layer.dbiases, grads[key]["biases"], rtol, scale_tol),
-        ]
+                      logits_scale(net.dense2.output))]
+    for key, actual in net.gradients().items():
+        checks += [compare(f"{key}.d{name}", actual[name], grads[key][name], rtol, scale_tol)
+                   for name in ("weights", "biases")]
     return Report("Network 2-64-3", checks)
 
 
@@ -381,4 +355,4 @@ def verdict(rows, examples):
     return f"FAIL: {len(bad)} of {len(rows)} checks disagree with their JAX references: {names}"
 
 
-__all__ = ["CASES", "run", "run_case", "verdict", "manual_network", "random_network"]
+__all__ = ["CASES", "run", "run_case", "verdict"]

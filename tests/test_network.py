@@ -8,7 +8,8 @@ from strategies import network_cases
 import manual
 from reference import central_difference, value_and_grad_of
 from reference import functions as F
-from reference.verify import logits_scale, manual_network
+from reference.network import SeedNetwork
+from reference.verify import logits_scale
 
 KEYS = [(layer, name) for layer in ("dense1", "dense2") for name in ("weights", "biases")]
 
@@ -16,25 +17,20 @@ KEYS = [(layer, name) for layer in ("dense1", "dense2") for name in ("weights", 
 @given(network_cases())
 def test_network_gradients_match_jax_grad(case):
     params, X, y = case
-    loss, dense1, dense2 = manual_network(params, X, y)
+    net = SeedNetwork.build(manual, params=params)
+    loss = net.forward(X, y)
+    net.backward(y)
     expected_loss, grads = value_and_grad_of(F.network_loss)(params, X, y.astype(np.int64))
-    assert_agrees("loss", loss, expected_loss, scale=logits_scale(dense2.output))
-    for (key, name), layer in zip(KEYS, (dense1, dense1, dense2, dense2)):
-        actual = getattr(layer, "d" + name)
+    assert_agrees("loss", loss, expected_loss, scale=logits_scale(net.dense2.output))
+    for key, name in KEYS:
+        actual = net.gradients()[key][name]
         assert_array(actual, params[key][name].shape, np.float64)
         assert_agrees(f"{key}.d{name}", actual, grads[key][name])
 
 
 def _numpy_loss(params, X, y):
     """The network's loss from manual forward passes alone (no backward, no JAX)."""
-    dense1, dense2 = manual.Layer_Dense(2, 64), manual.Layer_Dense(64, 3)
-    for layer, key in ((dense1, "dense1"), (dense2, "dense2")):
-        layer.weights, layer.biases = params[key]["weights"], params[key]["biases"]
-    relu, fused = manual.Activation_ReLU(), manual.Activation_Softmax_Loss_CategoricalCrossentropy()
-    dense1.forward(X)
-    relu.forward(dense1.output)
-    dense2.forward(relu.output)
-    return fused.forward(dense2.output, y)
+    return SeedNetwork.build(manual, params=params).forward(X, y)
 
 
 H = 1e-6
@@ -47,8 +43,11 @@ def test_network_gradients_match_central_differences(case):
     # Finite differences are meaningless across the ReLU kink: a step of H in a
     # parameter moves a pre-activation by at most H * max(1, |X|); keep clear of it.
     assume(np.abs(pre_activation).min() > 10 * H * max(1.0, np.abs(X).max()))
-    loss, dense1, dense2 = manual_network(params, X, y)
-    for (key, name), layer in zip(KEYS, (dense1, dense1, dense2, dense2)):
+    net = SeedNetwork.build(manual, params=params)
+    loss = net.forward(X, y)
+    net.backward(y)
+    for key, name in KEYS:
+        layer = getattr(net, key)
         def loss_at(value, key=key, name=name):
             trial = {k: dict(v) for k, v in params.items()}
             trial[key][name] = value
