@@ -88,20 +88,21 @@ def cmd_verify(args):
           f"float64, an entry agrees when\n  |manual - jax| <= {args.rtol:g}*|jax| + "
           f"{args.scale_tol:g}*max|jax over the array|")
     print()
-    print(reference.format_table(rows))
+    print(reference.format_table([row.as_dict() for row in rows]))
     for row in rows:
-        if "message" in row:
-            print(f"  {row['cls']} {row['name']}: {row['message']}")
+        if row.message is not None:
+            print(f"  {row.cls} {row.name}: {row.message}")
     print()
     line = verify.verdict(rows, args.examples)
     print(line)
+    ok = all(row.ok for row in rows)
     if args.json:
         record = {"seed": args.seed, "examples": args.examples, "rtol": args.rtol,
-                  "scale_tol": args.scale_tol, "ok": all(r["ok"] for r in rows), "verdict": line,
-                  "rows": rows}
+                  "scale_tol": args.scale_tol, "ok": ok, "verdict": line,
+                  "rows": [row.as_dict() for row in rows]}
         with open(args.json, "w") as fh:
             json.dump(record, fh, indent=2)
-    return 0 if all(r["ok"] for r in rows) else 1
+    return 0 if ok else 1
 
 
 def cmd_train(args, parser):

@@ -211,7 +211,7 @@ def caught_by_verify(mutant, examples=5, seed=0):
     enable_x64()
     with planted(mutant), np.errstate(all="ignore"):
         rows = verify.run(seed=seed, examples=examples)
-    return [f"{r['cls']}.{r['name']}" for r in rows if not r["ok"]]
+    return [f"{r.cls}.{r.name}" for r in rows if not r.ok]
 
 
 class BaselineError(RuntimeError):

@@ -51,6 +51,43 @@ def require_x64():
         )
 
 
+# Rounding scales: where a result is a tiny difference of much larger terms, float64
+# resolves it only to ~1e-16 of the terms, so the scale of ``compare`` is theirs.
+
+
+def saturation_scales(dvalues):
+    """Rounding scale of a saturating activation's backward pass: ``max|dvalues|``.
+
+    Softmax: ``dinputs = s * (dvalues - dvalues . s)``; sigmoid:
+    ``dinputs = dvalues * s * (1 - s)``. Where they saturate, an entry of
+    ``dinputs`` comes from a difference of terms of size ``|dvalues|``
+    (``1 - s`` for s ~ 1); float64 (manual's and JAX's alike) resolves it to
+    ~1e-16 of ``max|dvalues|``, not of the entry itself.
+    """
+    return {"dinputs": float(np.abs(dvalues).max())}
+
+
+def logits_scale(logits):
+    """Rounding scale of the fused loss ``logsumexp(z) - z_y``: the size of the logits.
+
+    Both terms are of size ``|z|``; for a confidently right sample the loss is
+    their tiny difference, which float64 resolves to ~1e-16 of ``max|z|``
+    (JAX's ``logsumexp(z) - z_y`` rounds there, manual's ``log(sum) - (z_y - max)``
+    does not), not to ~1e-16 of the loss itself.
+    """
+    return float(np.abs(logits).max())
+
+
+def fused_scale(logits):
+    """Rounding scale of the fused gradient ``(s - onehot) / N``: ``1 / N``.
+
+    For a confidently right sample ``s_y - 1`` is a tiny difference of terms
+    of size 1, resolved to ~1e-16 / N; when every sample is confident, that is
+    far more than 1e-12 of the array's largest entry.
+    """
+    return 1.0 / len(logits)
+
+
 @dataclasses.dataclass(frozen=True)
 class GradientCheck:
     """One compared array: shapes, worst errors and where the worst entry is."""

@@ -63,10 +63,3 @@ class SeedNetwork:
         """``{"dense1": {"weights": dweights, "biases": dbiases}, "dense2": ...}``."""
         return {name: {"weights": getattr(self, name).dweights,
                        "biases": getattr(self, name).dbiases} for name in LAYERS}
-
-
-def random_parameters(rng, n_inputs=2, hidden=64, classes=3):
-    """Normal parameters for the seed's network, biases non-zero (zero biases hide bias bugs)."""
-    def layer(a, b):
-        return {"weights": rng.normal(size=(a, b)), "biases": rng.normal(size=(1, b))}
-    return {"dense1": layer(n_inputs, hidden), "dense2": layer(hidden, classes)}

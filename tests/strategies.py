@@ -1,21 +1,26 @@
-"""Hypothesis strategies: draw sizes first, then arrays that fit.
+"""Hypothesis strategies: draw sizes and choices first, then the arrays that fit them.
 
-The bulk of each array comes from a NumPy generator seeded by Hypothesis
-(continuous random values: no two entries of a row equal, so no upstream
-gradient is accidentally constant); the awkward points that matter for
-gradients are placed on top by Hypothesis itself: exact zeros at the ReLU
-kink, predictions on and beyond the clip bounds, huge logits.
+The arrays come from :mod:`reference.cases`, the case builders ``verify`` uses
+too, given a NumPy generator seeded by Hypothesis (continuous random values:
+no two entries of a row equal, so no upstream gradient is accidentally
+constant). Hypothesis draws the sizes, the scales and the awkward points (the
+fraction of exact zeros at the ReLU kink, the rows whose true-class
+prediction sits on a clip point and which point), so that it can shrink them.
 """
 
 import numpy as np
 from hypothesis import strategies as st
 
-import manual
+from reference import cases
 
-batches = st.integers(1, 64)
-widths = st.integers(1, 32)
-class_counts = st.integers(2, 10)
+batches = st.integers(1, cases.MAX_BATCH)
+widths = st.integers(1, cases.MAX_WIDTH)
+class_counts = st.integers(2, cases.MAX_CLASSES)
 seeds = st.integers(0, 2**32 - 1)
+moderate = st.sampled_from(cases.MODERATE)
+extreme = st.sampled_from(cases.EXTREME)
+zero_fractions = st.sampled_from(cases.ZERO_FRACTIONS)
+one_hot = cases.one_hot
 
 
 @st.composite
@@ -24,74 +29,36 @@ def generators(draw):
     return np.random.default_rng(draw(seeds))
 
 
-moderate = st.sampled_from([1e-3, 1.0, 10.0])
-extreme = st.sampled_from([1e2, 1e3, 1e4])
-
-
-@st.composite
-def normal_arrays(draw, shape, scale=moderate):
-    """float64 ``normal * scale`` of ``shape``; ``scale`` a strategy or a number."""
-    rng = draw(generators())
-    s = draw(scale) if isinstance(scale, st.SearchStrategy) else scale
-    return rng.normal(size=shape) * s
-
-
-@st.composite
-def nonzero_arrays(draw, shape):
-    """Random entries bounded away from 0 (for biases: zero biases hide bias bugs)."""
-    rng = draw(generators())
-    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 2.0, size=shape)
-
-
-@st.composite
-def with_zeros(draw, x):
-    """``x`` with a drawn fraction of its entries (none, some or all) set to exactly 0."""
-    fraction = draw(st.sampled_from([0.0, 0.25, 0.5, 1.0]))
-    rng = draw(generators())
-    return np.where(rng.random(x.shape) < fraction, 0.0, x)
-
-
 @st.composite
 def dense_cases(draw):
     """``(inputs, weights, biases, dvalues)`` for a Dense layer of random size."""
     batch, n_in = draw(batches), draw(widths)
     n_out = draw(st.one_of(st.just(n_in), widths))  # square weights hide a missing transpose
-    inputs = draw(with_zeros(draw(normal_arrays((batch, n_in)))))
-    weights = draw(normal_arrays((n_in, n_out), scale=1.0))
-    biases = draw(nonzero_arrays((1, n_out)))
-    dvalues = draw(normal_arrays((batch, n_out), scale=1.0))
-    return inputs, weights, biases, dvalues
+    return cases.dense(draw(generators()), batch, n_in, n_out, scale=draw(moderate),
+                       zeros=draw(zero_fractions))
 
 
 @st.composite
 def activation_cases(draw, scale=moderate, min_width=1):
     """``(inputs, dvalues)`` of one random (batch, width) shape, inputs with exact zeros."""
-    shape = (draw(batches), draw(st.integers(min_width, 32)))
-    inputs = draw(with_zeros(draw(normal_arrays(shape, scale))))
-    dvalues = draw(normal_arrays(shape, scale=1.0))
-    return inputs, dvalues
+    batch, width = draw(batches), draw(st.integers(min_width, cases.MAX_WIDTH))
+    return cases.activation(draw(generators()), batch, width, scale=draw(scale),
+                            zeros=draw(zero_fractions))
 
 
 @st.composite
 def labels(draw, batch, classes):
-    """Sparse integer labels in [0, classes), shape (batch,)."""
-    rng = draw(generators())
+    """Sparse integer labels in [0, classes), shape (batch,), of a drawn integer dtype."""
     dtype = draw(st.sampled_from([np.int64, np.int32, np.uint8]))
-    return rng.integers(0, classes, size=batch).astype(dtype)
-
-
-def one_hot(y, classes):
-    return np.eye(classes)[y]
+    return cases.labels(draw(generators()), batch, classes, dtype)
 
 
 @st.composite
 def logits_cases(draw, scale=moderate):
     """``(logits, labels)``: (batch, classes) float64 and (batch,) integers."""
     batch, classes = draw(batches), draw(class_counts)
-    return draw(normal_arrays((batch, classes), scale)), draw(labels(batch, classes))
-
-
-CLIP_POINTS = [0.0, 1e-300, 1e-12, manual.CLIP_MIN, manual.CLIP_MAX, 1 - 1e-12, 1.0]
+    rng = draw(generators())
+    return cases.logits(rng, batch, classes, (draw(scale),)), draw(labels(batch, classes))
 
 
 @st.composite
@@ -101,13 +68,14 @@ def prediction_cases(draw, clipped=True):
     With ``clipped=False`` every true-class probability lies strictly inside
     the clip bounds (and the other entries too).
     """
-    logits, y = draw(logits_cases(scale=st.sampled_from([0.1, 1.0, 3.0])))
-    exp_values = np.exp(logits - logits.max(axis=1, keepdims=True))
-    y_pred = exp_values / exp_values.sum(axis=1, keepdims=True)
+    batch, classes = draw(batches), draw(class_counts)
+    y = draw(labels(batch, classes))
+    y_pred = cases.softmax_rows(draw(generators()), batch, classes,
+                                draw(st.sampled_from([0.1, 1.0, 3.0])))
     if clipped:
-        rows = draw(st.lists(st.integers(0, len(y) - 1), unique=True, max_size=len(y)))
+        rows = draw(st.lists(st.integers(0, batch - 1), unique=True, max_size=batch))
         for i in rows:
-            y_pred[i, y[i]] = draw(st.sampled_from(CLIP_POINTS))
+            y_pred[i, y[i]] = draw(st.sampled_from(cases.CLIP_POINTS))
     else:
         y_pred = np.clip(y_pred, 1e-6, 1 - 1e-6)
     return y_pred, y
@@ -116,41 +84,23 @@ def prediction_cases(draw, clipped=True):
 @st.composite
 def network_cases(draw, hidden=64, classes=3):
     """``(params, X, y)`` for the seed's network: Dense 2->hidden, ReLU, Dense hidden->classes."""
-    batch = draw(batches)
-    params = {
-        "dense1": {"weights": draw(normal_arrays((2, hidden), scale=1.0)),
-                   "biases": draw(nonzero_arrays((1, hidden)))},
-        "dense2": {"weights": draw(normal_arrays((hidden, classes), scale=1.0)),
-                   "biases": draw(nonzero_arrays((1, classes)))},
-    }
-    X = draw(normal_arrays((batch, 2), scale=1.0))
-    return params, X, draw(labels(batch, classes))
+    return cases.network(draw(generators()), draw(batches), hidden=hidden, classes=classes)
 
 
 @st.composite
 def regression_cases(draw, ties=True):
     """``(y_pred, y_true)`` of shape (batch, outputs); some targets equal their prediction."""
-    shape = (draw(batches), draw(st.integers(1, 8)))
-    y_pred = draw(normal_arrays(shape))
-    y_true = draw(normal_arrays(shape))
-    if ties:
-        rng = draw(generators())
-        y_true = np.where(rng.random(shape) < 0.25, y_pred, y_true)
-    return y_pred, y_true
+    return cases.regression(draw(generators()), draw(batches),
+                            draw(st.integers(1, cases.MAX_OUTPUTS)), scale=draw(moderate),
+                            ties=0.25 if ties else 0.0)
 
 
 @st.composite
 def binary_cases(draw, clipped=True):
     """``(y_pred, y_true)``: probabilities (some on/beyond the clip bounds), targets in [0, 1]."""
-    shape = (draw(batches), draw(st.integers(1, 8)))
-    rng = draw(generators())
-    y_pred = 1 / (1 + np.exp(-3 * rng.normal(size=shape)))
-    if clipped:
-        mask = rng.random(shape) < 0.2
-        y_pred = np.where(mask, rng.choice(CLIP_POINTS, size=shape), y_pred)
-    hard = draw(st.booleans())
-    y_true = rng.integers(0, 2, size=shape).astype(float) if hard else rng.random(shape)
-    return y_pred, y_true
+    return cases.binary(draw(generators()), draw(batches),
+                        draw(st.integers(1, cases.MAX_OUTPUTS)), clipped=0.2 if clipped else 0.0,
+                        hard=draw(st.booleans()))
 
 
 #: Hyper-parameter strategies of the book's optimizers (decay and momentum often 0).

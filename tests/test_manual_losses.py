@@ -19,7 +19,7 @@ from strategies import (
 import manual
 from reference import functions as F
 from reference import value_and_grad_of
-from reference.verify import fused_scale, logits_scale
+from reference.compare import fused_scale, logits_scale
 
 N_CLIP = manual.CLIP_MIN, manual.CLIP_MAX
 

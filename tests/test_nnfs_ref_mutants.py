@@ -14,6 +14,8 @@ import manual
 from nnfs_ref import mutants
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
+#: The catalogue's flattened-dbiases mutant (the seed's keepdims=0).
+FLATTENED = next(i for i, m in enumerate(mutants.CATALOG) if "flattened dbiases" in m.name)
 
 
 def test_the_catalog_is_large_and_every_patch_applies_once():
@@ -28,7 +30,7 @@ def test_the_catalog_is_large_and_every_patch_applies_once():
 
 def test_planting_is_undone():
     original = manual.Layer_Dense.backward
-    with mutants.planted(mutants.CATALOG[3]):  # flattened dbiases
+    with mutants.planted(mutants.CATALOG[FLATTENED]):
         layer = manual.Layer_Dense(2, 3)
         layer.forward(np.ones((4, 2)))
         layer.backward(np.ones((4, 3)))
@@ -43,7 +45,7 @@ def test_verify_catches_every_mutant(index):
 
 
 def test_the_test_suite_path_catches_a_mutant():
-    caught, first = mutants.caught_by_tests(3, mutants.default_tests(TESTS))
+    caught, first = mutants.caught_by_tests(FLATTENED, mutants.default_tests(TESTS))
     assert caught and first.startswith("test_dense")
 
 
@@ -56,5 +58,5 @@ def test_a_missing_pytest_is_an_error_not_a_catch(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     with pytest.raises(mutants.BaselineError, match="the tests cannot run: cannot import"):
         mutants.baseline(mutants.default_tests(TESTS))
-    caught, why = mutants.caught_by_tests(3, mutants.default_tests(TESTS))
+    caught, why = mutants.caught_by_tests(FLATTENED, mutants.default_tests(TESTS))
     assert not caught and why.startswith("pytest exit 97")

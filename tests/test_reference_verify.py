@@ -17,8 +17,8 @@ from reference import verify
 
 def test_verify_passes_on_manual():
     rows = verify.run(seed=0, examples=3)
-    assert all(r["ok"] for r in rows), verify.verdict(rows, 3)
-    names = {(r["cls"], r["name"]) for r in rows}
+    assert all(r.ok for r in rows), verify.verdict(rows, 3)
+    names = {(r.cls, r.name) for r in rows}
     for cls in ("Layer_Dense", "Activation_ReLU", "Activation_Softmax",
                 "Loss_CategoricalCrossentropy", "Activation_Softmax_Loss_CategoricalCrossentropy",
                 "Network 2-64-3", "Optimizer_SGD"):
