@@ -327,6 +327,20 @@ def unchanged_checks(before, after):
             for name in before]
 
 
+def moved_entry(f, x):
+    """``at(k, offset)``: ``f(x)`` with entry ``k`` of ``x`` moved by ``offset``.
+
+    ``x`` is changed in place for the call and put back after it.
+    """
+    def at(k, offset):
+        saved = x[k]
+        x[k] = saved + offset
+        value = f(x)
+        x[k] = saved
+        return value
+    return at
+
+
 def central_difference(f, x, h=1e-6, points=2):
     """Central finite-difference gradient of a scalar ``f`` at ``x`` (float64).
 
@@ -345,14 +359,7 @@ def central_difference(f, x, h=1e-6, points=2):
     x = np.array(x, dtype=np.float64)
     steps = np.broadcast_to(np.asarray(h, dtype=np.float64), x.shape)
     grad = np.empty_like(x)
-
-    def at(k, offset):
-        saved = x[k]
-        x[k] = saved + offset
-        value = f(x)
-        x[k] = saved
-        return value
-
+    at = moved_entry(f, x)
     for k in np.ndindex(x.shape):
         step = steps[k]
         near = at(k, step) - at(k, -step)

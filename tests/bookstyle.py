@@ -82,8 +82,7 @@ class Activation_ReLU:
         self.output = np.maximum(0, inputs)
 
     def backward(self, dvalues):
-        self.dinputs = dvalues.copy()
-        self.dinputs[self.inputs <= 0] = 0
+        self.dinputs = np.where(self.inputs > 0, dvalues, 0.0)
 
 
 class Activation_Softmax:
@@ -264,8 +263,8 @@ BUGS = [
      "self.dinputs = -np.dot(dvalues, self.weights.T)", "dinputs", "flipped sign"),
     ("Layer_Dropout", "self.dinputs = dvalues * self.binary_mask",
      "self.dinputs = dvalues.copy()", "dinputs", "disagree"),
-    ("Activation_ReLU", "self.dinputs[self.inputs <= 0] = 0",
-     "self.dinputs[self.inputs > 0] = 0", "dinputs", "disagree"),
+    ("Activation_ReLU", "self.dinputs = np.where(self.inputs > 0, dvalues, 0.0)",
+     "self.dinputs = np.where(self.inputs > 0, 0.0, dvalues)", "dinputs", "disagree"),
     ("Activation_Softmax", "self.dinputs = self.output * (dvalues - inner)",
      "self.dinputs = self.output * (inner - dvalues)", "dinputs", "flipped sign"),
     ("Activation_Sigmoid", "self.dinputs = dvalues * (1 - self.output) * self.output",

@@ -252,8 +252,8 @@ def test_a_network_names_its_first_wrong_layer():
     assert report.ok, str(report)
     assert report.culprit is None
 
-    bad = planted("Activation_ReLU", "self.dinputs[self.inputs <= 0] = 0",
-                  "self.dinputs[self.inputs > 0] = 0")
+    bad = planted("Activation_ReLU", "self.dinputs = np.where(self.inputs > 0, dvalues, 0.0)",
+                  "self.dinputs = np.where(self.inputs > 0, 0.0, dvalues)")
     report = check_network(network(bad), loss(), X, LABELS)
     assert report.culprit == "layers[1] (Activation_ReLU)"
     assert "the first wrong backward going back from the loss is layers[1]" in str(report)

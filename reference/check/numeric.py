@@ -32,6 +32,9 @@ import dataclasses
 
 import numpy as np
 
+from reference.check.report import progress
+from reference.compare import moved_entry
+
 #: Relative step of the stencils.
 FD_STEP = 1e-4
 #: Default tolerances of a finite-difference check: a 1e-6 relative error is caught.
@@ -105,23 +108,15 @@ def entrywise(f, x, entries=None, shrink=1):
     """Per-entry derivatives of ``f`` at ``x`` (all entries, or the listed indices).
 
     ``shrink`` (a number, or one per entry) divides the steps: a second look at
-    entries where the first disagrees (next to a singularity such as ``log`` near 0, the step's
-    truncation error is large; it falls as step**4).
+    entries where the first disagrees (next to a singularity such as ``log``
+    near 0 the step's truncation error is large; it falls as step**4).
     """
     x = np.array(x, dtype=np.float64)
     h = steps(x) / np.asarray(shrink, dtype=np.float64)
     f0 = f(x)
     central, right, left = (np.full(x.shape, np.nan) for _ in range(3))
     entries = list(np.ndindex(x.shape)) if entries is None else list(entries)
-
-    def at(k, offset):
-        saved = x[k]
-        x[k] = saved + offset
-        value = f(x)
-        x[k] = saved
-        return value
-
-    from reference.check.report import progress
+    at = moved_entry(f, x)
 
     with progress(len(entries) if len(entries) > LONG else 0, "entries") as bar:
         for k in entries:
