@@ -294,7 +294,7 @@ def _data_kinds(args, cls):
 
 def add_arguments(parser):
     """The ``check`` subcommand's options."""
-    from nnfs_ref.cli import _nonnegative_float, _positive_int
+    from nnfs_ref.options import nonnegative_float, positive_int
     from reference.check.numeric import ENTRYWISE_LIMIT
 
     parser.add_argument("target", metavar="MODULE:CLASS",
@@ -327,11 +327,11 @@ def add_arguments(parser):
                         help="finite differences entry by entry or along random directions "
                              f"(auto: directions above {ENTRYWISE_LIMIT} entries)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--rtol", type=_nonnegative_float, default=None,
+    parser.add_argument("--rtol", type=nonnegative_float, default=None,
                         help="relative tolerance (default 1e-7)")
-    parser.add_argument("--scale-tol", type=_nonnegative_float, default=None,
+    parser.add_argument("--scale-tol", type=nonnegative_float, default=None,
                         help="tolerance relative to each array's largest entry (default 1e-7)")
-    parser.add_argument("--search", type=_positive_int, metavar="N",
+    parser.add_argument("--search", type=positive_int, metavar="N",
                         help="search N random shapes and values with Hypothesis for a failing "
                              "case, shrink it, and print it as a snippet you can run")
     parser.add_argument("--json", metavar="PATH", help="also write the report as JSON")

@@ -11,45 +11,14 @@ import json
 import os
 import sys
 
-
-def _flag(name):
-    """A setting's command-line flag: ``beta_1`` -> ``--beta-1``."""
-    return "--" + name.replace("_", "-")
-
-
-def _int(text):
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-
-
-def _float(text):
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-
-
-def _positive_int(text):
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _positive_float(text):
-    value = _float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
-
-
-def _nonnegative_float(text):
-    value = _float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
-    return value
+from nnfs_ref.options import (
+    flag,
+    integer,
+    nonnegative_float,
+    number,
+    positive_float,
+    positive_int,
+)
 
 
 def cmd_check(args):
@@ -117,7 +86,7 @@ def cmd_train(args, parser):
         config = train.TrainConfig(**settings, nnfs_init=not args.no_nnfs_init)
         config.validate()
     except train.ConfigError as exc:
-        parser.error(exc.worded(_flag))
+        parser.error(exc.worded(flag))
     for option, path in (("--save", args.save), ("--plot", args.plot)):
         folder = os.path.dirname(os.path.abspath(path)) if path else None
         if folder and not os.path.isdir(folder):
@@ -238,11 +207,11 @@ def _add_verify(sub):
                     "Exit 0 when every gradient agrees, 1 otherwise.",
     )
     verify.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    verify.add_argument("--examples", type=_positive_int, default=20,
+    verify.add_argument("--examples", type=positive_int, default=20,
                         help="random cases per class (default 20)")
-    verify.add_argument("--rtol", type=_nonnegative_float, default=None,
+    verify.add_argument("--rtol", type=nonnegative_float, default=None,
                         help="relative tolerance (default reference.RTOL, 1e-9)")
-    verify.add_argument("--scale-tol", type=_nonnegative_float, default=None,
+    verify.add_argument("--scale-tol", type=nonnegative_float, default=None,
                         help="tolerance relative to the largest entry of each array "
                              "(default reference.SCALE_TOL, 1e-12)")
     verify.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
@@ -250,9 +219,9 @@ def _add_verify(sub):
                         help="an alias of 'nnfs-ref check MODULE:CLASS' (kept for old scripts)")
     verify.add_argument("--layer-args", default="[]", metavar="JSON",
                         help="with --layer: check's --args")
-    verify.add_argument("--batch", type=_positive_int, default=None,
+    verify.add_argument("--batch", type=positive_int, default=None,
                         help="with --layer: the batch of check's --shape (default 8)")
-    verify.add_argument("--width", type=_positive_int, default=None,
+    verify.add_argument("--width", type=positive_int, default=None,
                         help="with --layer: the width of check's --shape (default: the "
                              "width the layer's weights take, else 5)")
     verify.set_defaults(run=lambda args: (cmd_verify_layer(args) if args.layer
@@ -296,7 +265,7 @@ def _add_train(sub):
     )
     train.add_argument("--task", choices=("spiral", "binary", "sine"), default="spiral",
                        help="default spiral (the seed's)")
-    train.add_argument("--epochs", type=_int, default=10001, help="default 10001")
+    train.add_argument("--epochs", type=integer, default=10001, help="default 10001")
     optimizer = train.add_argument_group(
         "optimizer", "Options left out take the book's values for the task and optimizer "
                      "(spiral: SGD, learning rate 0.5 as in the seed; binary: Adam, decay "
@@ -304,33 +273,33 @@ def _add_train(sub):
                      "optimizer's defaults.")
     optimizer.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam"),
                            help="default: the task's (see above)")
-    optimizer.add_argument("--learning-rate", type=_float,
+    optimizer.add_argument("--learning-rate", type=number,
                            help="initial learning rate (SGD's default 0.5 is the seed's; the "
                                 "book's is 1.0)")
-    optimizer.add_argument("--decay", type=_float,
+    optimizer.add_argument("--decay", type=number,
                            help="learning-rate decay: lr / (1 + decay * step) (default 0)")
-    optimizer.add_argument("--momentum", type=_float, help="sgd only (default 0)")
-    optimizer.add_argument("--epsilon", type=_float,
+    optimizer.add_argument("--momentum", type=number, help="sgd only (default 0)")
+    optimizer.add_argument("--epsilon", type=number,
                            help="adagrad, rmsprop, adam (default 1e-7)")
-    optimizer.add_argument("--rho", type=_float, help="rmsprop only (default 0.9)")
-    optimizer.add_argument("--beta-1", type=_float, help="adam only (default 0.9)")
-    optimizer.add_argument("--beta-2", type=_float, help="adam only (default 0.999)")
-    train.add_argument("--hidden", type=_int, default=64,
+    optimizer.add_argument("--rho", type=number, help="rmsprop only (default 0.9)")
+    optimizer.add_argument("--beta-1", type=number, help="adam only (default 0.9)")
+    optimizer.add_argument("--beta-2", type=number, help="adam only (default 0.999)")
+    train.add_argument("--hidden", type=integer, default=64,
                        help="units per hidden layer (default 64)")
-    train.add_argument("--samples", type=_int,
+    train.add_argument("--samples", type=integer,
                        help="spiral/binary: points per class (default 100); sine: points "
                             "(default 1000)")
-    train.add_argument("--classes", type=_int, help="spiral arms, spiral only (default 3)")
-    train.add_argument("--l1", type=_float, default=0.0,
+    train.add_argument("--classes", type=integer, help="spiral arms, spiral only (default 3)")
+    train.add_argument("--l1", type=number, default=0.0,
                        help="L1 strength on the hidden layers' weights and biases (default 0)")
-    train.add_argument("--l2", type=_float,
+    train.add_argument("--l2", type=number,
                        help="L2 strength on the hidden layers' weights and biases (default: "
                             "5e-4 for binary, as in the book; 0 otherwise)")
-    train.add_argument("--dropout", type=_float, default=0.0, metavar="RATE",
+    train.add_argument("--dropout", type=number, default=0.0, metavar="RATE",
                        help="a dropout layer of this rate after each hidden ReLU, active in "
                             "training only (default 0: none)")
-    train.add_argument("--print-every", type=_int, default=100, help="default 100")
-    train.add_argument("--seed", type=_int, default=0, help="random seed (default 0)")
+    train.add_argument("--print-every", type=integer, default=100, help="default 100")
+    train.add_argument("--seed", type=integer, default=0, help="random seed (default 0)")
     train.add_argument("--no-nnfs-init", action="store_true",
                        help="do not call nnfs.init() (float64, NumPy unpatched); the log then "
                             "differs from the seed's")
@@ -362,12 +331,12 @@ def _add_bench(sub):
                             "up to Layer_Dense(784, 64) with a batch of 32")
     bench.add_argument("--quick", action="store_true",
                        help="fewer implementations in the sweep, shorter blocks (< 2 min)")
-    bench.add_argument("--samples", type=_positive_int, nargs="+", metavar="N",
+    bench.add_argument("--samples", type=positive_int, nargs="+", metavar="N",
                        help="batch sizes to sweep (default 300 3000 30000)")
-    bench.add_argument("--hidden", type=_positive_int, nargs="+", metavar="H",
+    bench.add_argument("--hidden", type=positive_int, nargs="+", metavar="H",
                        help="hidden widths to sweep (default 64 512)")
-    bench.add_argument("--repeats", type=_positive_int, help="timed blocks per measurement")
-    bench.add_argument("--target-seconds", type=_positive_float, metavar="S",
+    bench.add_argument("--repeats", type=positive_int, help="timed blocks per measurement")
+    bench.add_argument("--target-seconds", type=positive_float, metavar="S",
                        help="length of one timed block")
     bench.add_argument("--json", metavar="PATH", help="write one record per measurement")
     bench.add_argument("--plot", metavar="PATH.png", help="draw the scaling chart")
@@ -387,7 +356,7 @@ def _add_mutants(sub):
                          help="the test files to run each mutant against, or folders to take "
                               "test_manual_*.py, test_errata.py and test_network.py from "
                               "(default: the tests folder beside the package)")
-    mutants.add_argument("--examples", type=_positive_int, default=5,
+    mutants.add_argument("--examples", type=positive_int, default=5,
                          help="verify's random cases per class (default 5)")
     mutants.add_argument("--json", metavar="PATH", help="write one record per mutant")
     mutants.set_defaults(run=cmd_mutants)
