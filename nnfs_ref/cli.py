@@ -369,7 +369,7 @@ def _add_docs(sub):
         help="regenerate every table and figure in docs/ (verify, mutants, bench, checker, "
              "train)",
         description="Run the commands behind the tables and figures of docs/ and write their "
-                    "output into the pages' generated blocks (about 10 minutes for all).",
+                    "output into the pages' generated blocks (about 12 minutes for all).",
     )
     docs.add_argument("names", nargs="*", metavar="NAME",
                       help="the blocks to regenerate (default all): verify, mutants, bench, "
