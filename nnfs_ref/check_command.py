@@ -14,9 +14,7 @@ import sys
 
 import numpy as np
 
-#: How ``nnfs-ref check`` draws a loss's predictions and targets.
-PREDICTIONS = ("probabilities", "logits", "unit", "values")
-TARGETS = ("labels", "onehot", "binary", "values")
+from reference.check.search import PREDICTIONS, TARGETS  # how a loss's data are drawn
 
 
 class UsageError(Exception):

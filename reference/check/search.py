@@ -21,6 +21,7 @@ from reference.check.core import check_layer, check_loss
 SMALL, WIDE = 6, (16, 33)
 #: Largest magnitude of a drawn value.
 MAX_MAGNITUDE = 100.0
+#: The kinds of a loss's predictions and targets (``data=``, and ``nnfs-ref check``'s options).
 PREDICTIONS = ("probabilities", "logits", "unit", "values")
 TARGETS = ("labels", "onehot", "binary", "values")
 
