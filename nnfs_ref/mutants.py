@@ -203,15 +203,27 @@ def planted(mutant):
 
 
 def caught_by_verify(mutant, examples=5, seed=0):
-    """The ``cls.name`` rows that ``verify`` fails with the mutant planted (empty: survived)."""
+    """The ``cls.name`` rows of the first ``verify`` case draw that fails with the mutant
+    planted (empty: it survived ``examples`` draws of every case).
+
+    The cases of the mutated class run first, and the search stops at the first
+    failing draw: a caught mutant costs a few cases, a survivor all of them.
+    """
     import numpy as np
 
     from reference import enable_x64, verify
 
     enable_x64()
+    owner = mutant.target.split(":")[1].split(".")[0]
+    cases = sorted(verify.CASES, key=lambda case: not case.title.startswith(owner))
+    rng = np.random.default_rng(seed)
     with planted(mutant), np.errstate(all="ignore"):
-        rows = verify.run(seed=seed, examples=examples)
-    return [f"{r.cls}.{r.name}" for r in rows if not r.ok]
+        for _ in range(examples):
+            for case in cases:
+                failing = [f"{r.cls}.{r.name}" for r in verify.run_case(case, rng) if not r.ok]
+                if failing:
+                    return failing
+    return []
 
 
 class BaselineError(RuntimeError):
