@@ -15,6 +15,7 @@ from nnfs_ref.options import (
     flag,
     integer,
     nonnegative_float,
+    nonnegative_int,
     number,
     positive_float,
     positive_int,
@@ -206,7 +207,8 @@ def _add_verify(sub):
                     "beside the book's rule in JAX and optax, print a table and a verdict. "
                     "Exit 0 when every gradient agrees, 1 otherwise.",
     )
-    verify.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    verify.add_argument("--seed", type=nonnegative_int, default=0,
+                        help="random seed (default 0)")
     verify.add_argument("--examples", type=positive_int, default=20,
                         help="random cases per class (default 20)")
     verify.add_argument("--rtol", type=nonnegative_float, default=None,
@@ -377,11 +379,21 @@ def _add_docs(sub):
     docs.set_defaults(run=cmd_docs)
 
 
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nnfs-ref")
+    except PackageNotFoundError:  # run from a checkout that is not installed
+        return "(not installed)"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="nnfs-ref",
         description="The nnfs book's network with hand-written gradients, proven against JAX.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_verify, _add_check, _add_train, _add_bench, _add_mutants, _add_docs):
         add(sub)

@@ -41,3 +41,10 @@ def nonnegative_float(text):
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
     return value
+
+
+def nonnegative_int(text):
+    value = integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value

@@ -8,8 +8,8 @@ from strategies import network_cases
 import manual
 from reference import central_difference, value_and_grad_of
 from reference import functions as F
-from reference.network import SeedNetwork
 from reference.compare import logits_scale
+from reference.network import SeedNetwork
 
 KEYS = [(layer, name) for layer in ("dense1", "dense2") for name in ("weights", "biases")]
 

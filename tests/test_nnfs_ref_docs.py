@@ -25,6 +25,7 @@ def test_every_block_holds_generated_output():
         for name in BLOCK.findall(text):
             content = text.split(docs.BEGIN.format(name=name))[1].split(
                 docs.END.format(name=name))[0]
+            assert content.strip(), f"{page}: the block {name} is empty"
             assert "not generated yet" not in content, f"{page}: run nnfs-ref docs {name}"
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from reference import SCALE_TOL, RTOL, Report, central_difference, compare, require_x64
+from reference import RTOL, SCALE_TOL, Report, central_difference, compare, require_x64
 
 
 @pytest.mark.parametrize("scale", [1e-6, 1e-3, 1.0, 1e3, 1e7])

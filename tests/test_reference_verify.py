@@ -44,6 +44,7 @@ def test_verify_exit_codes_and_json(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv", [["verify", "--examples", "0"], ["verify", "--rtol", "-1"],
+                                  ["verify", "--seed", "-1"],
                                   ["verify", "--examples", "x"], []])
 def test_verify_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
@@ -65,3 +66,10 @@ def test_cli_help_does_not_import_jax():
     _run("import sys; from nnfs_ref import cli\n"
          "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
          "assert 'jax' not in sys.modules")
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("nnfs-ref 0.")
