@@ -148,15 +148,8 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None, 
                              float("inf"))
     a = a.astype(np.float64)
     e = e.astype(np.float64)
-    finite = np.abs(e[np.isfinite(e)])
-    largest = finite.max() if finite.size else 0.0
-    scale = largest if scale is None else max(scale, largest)
+    diff, allowed = _errors(a, e, rtol, scale_tol, scale, atol)
     with np.errstate(invalid="ignore", divide="ignore"):
-        diff = np.where(a == e, 0.0, np.abs(a - e))  # equal infinities agree
-        diff = np.where(np.isnan(diff), np.inf, diff)
-        # An infinite expected entry allows nothing but itself.
-        allowed = np.where(np.isfinite(e),
-                           rtol * np.abs(e) + scale_tol * scale + atol + SUBNORMAL, 0.0)
         ratio = np.where(diff == 0, 0.0, diff / allowed)
         rel = np.where(diff == 0, 0.0, np.where(np.isinf(diff), np.inf, diff / np.abs(e)))
     if a.size == 0:
@@ -175,6 +168,27 @@ def compare(name, actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None, 
         actual_worst=float(a[worst]),
         expected_worst=float(e[worst]),
     )
+
+
+def _errors(a, e, rtol, scale_tol, scale, atol):
+    """``(|a - e|, allowance)`` per entry, by the rule above (float64 arrays of one shape)."""
+    finite = np.abs(e[np.isfinite(e)])
+    largest = finite.max() if finite.size else 0.0
+    scale = largest if scale is None else max(scale, largest)
+    with np.errstate(invalid="ignore"):
+        diff = np.where(a == e, 0.0, np.abs(a - e))  # equal infinities agree
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        # An infinite expected entry allows nothing but itself.
+        allowed = np.where(np.isfinite(e),
+                           rtol * np.abs(e) + scale_tol * scale + atol + SUBNORMAL, 0.0)
+    return diff, allowed
+
+
+def disagreeing(actual, expected, rtol=RTOL, scale_tol=SCALE_TOL, scale=None, atol=0.0):
+    """The entries :func:`compare` fails, as a boolean array of their (common) shape."""
+    diff, allowed = _errors(np.asarray(actual, dtype=np.float64),
+                            np.asarray(expected, dtype=np.float64), rtol, scale_tol, scale, atol)
+    return ~(diff <= allowed)
 
 
 @dataclasses.dataclass

@@ -21,8 +21,18 @@ from reference import functions as F
 from reference import optimizers as O
 from reference.check import check_loss
 from reference.compare import (
-    RTOL, SCALE_TOL, GradientCheck, check_vjp, compare, fused_scale, logits_scale,
-    require_x64, saturation_scales, unchanged_checks, value_and_grad_of, vjp_of,
+    RTOL,
+    SCALE_TOL,
+    GradientCheck,
+    check_vjp,
+    compare,
+    fused_scale,
+    logits_scale,
+    require_x64,
+    saturation_scales,
+    unchanged_checks,
+    value_and_grad_of,
+    vjp_of,
 )
 from reference.network import SeedNetwork
 

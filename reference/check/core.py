@@ -15,6 +15,7 @@ from reference.compare import (
     SCALE_TOL,
     GradientCheck,
     compare,
+    disagreeing,
     enable_x64,
     unchanged_checks,
     value_and_grad_of,
@@ -33,6 +34,26 @@ def streams(seed):
 
 class CannotCheck(Exception):
     """The object is fine to call but its gradients cannot be judged (one-line reason)."""
+
+
+def guarded(title, oracle, notes, run):
+    """``run()``'s report, or a report of verdict "error" (the user's code raised or lacks a
+    method) or "cannot check", whose ``error`` is the one-line reason."""
+    try:
+        return run()
+    except UserCodeError as exc:
+        return CheckReport(title, [], oracle, notes, error=str(exc), verdict="error")
+    except CannotCheck as exc:
+        return CheckReport(title, [], oracle, notes, error=str(exc), verdict="cannot check")
+
+
+def mean_loss(returned, role="forward"):
+    """The mean of the sample losses a loss's ``forward`` returned, as a float."""
+    try:
+        return float(np.mean(np.asarray(returned, dtype=np.float64)))
+    except (TypeError, ValueError):
+        raise UserCodeError(f"your {role} returned a {type(returned).__name__}, not sample "
+                            "losses") from None
 
 
 def tolerances(fn, rtol, scale_tol):
@@ -165,7 +186,8 @@ def _entry_finding(name, a, f, x, entries, mode, rtol, scale_tol, atol, batch):
     def judged():
         expected = estimate.expected_for(a)[index]
         allowance = atol + np.broadcast_to(estimate.noise, x.shape)[index]
-        return expected, allowance, _bad(a[index], expected, rtol, scale_tol, allowance)
+        return expected, allowance, disagreeing(a[index], expected, rtol, scale_tol,
+                                                atol=allowance)
 
     expected, allowance, bad = judged()
     # a second and third look where the estimate disagrees: 8 times smaller steps, then
@@ -188,15 +210,6 @@ def _entry_finding(name, a, f, x, entries, mode, rtol, scale_tol, atol, batch):
         estimate.central if whole else estimate.central[index], int(bad.sum()), batch)
     return check, Finding(mode, int(estimate.kink[index].sum()), pattern,
                           estimate.expected_for(a) if whole else None)
-
-
-def _bad(a, e, rtol, scale_tol, atol):
-    """The entries :func:`reference.compare` would fail, as a boolean array."""
-    finite = np.abs(e[np.isfinite(e)])
-    scale = finite.max() if finite.size else 0.0
-    with np.errstate(invalid="ignore"):
-        return ~(np.abs(a - e) <= rtol * np.abs(e) + scale_tol * scale + atol
-                 + np.finfo(np.float64).tiny) & (a != e)
 
 
 def _directional_check(name, a, found):
@@ -277,7 +290,8 @@ def output_of(obj):
                             "not an array") from None
 
 
-def _precision_note(lifted):
+def precision_note(lifted):
+    """The report's note when ``nnfs.init()``'s patches were lifted (names of the functions)."""
     return (f"nnfs.init()'s float32 patches of {', '.join(lifted)} lifted for the check "
             "(float64 throughout)")
 
@@ -335,13 +349,8 @@ def check_layer(layer, inputs, fn=None, rtol=None, atol=0.0, scale_tol=None, see
     oracle = FD_ORACLE if fn is None else "jax.vjp of fn (float64)"
     title = type(layer).__name__
     notes = []
-    try:
-        return _check_layer(layer, x, fn, rtol, atol, scale_tol, seed, params, penalty, mode,
-                            title, oracle, notes)
-    except UserCodeError as exc:
-        return CheckReport(title, [], oracle, notes, error=str(exc), verdict="error")
-    except CannotCheck as exc:
-        return CheckReport(title, [], oracle, notes, error=str(exc), verdict="cannot check")
+    return guarded(title, oracle, notes, lambda: _check_layer(
+        layer, x, fn, rtol, atol, scale_tol, seed, params, penalty, mode, title, oracle, notes))
 
 
 def _explicit_slots(layer, params):
@@ -369,7 +378,7 @@ def _check_layer(layer, x, fn, rtol, atol, scale_tol, seed, params, penalty, mod
             if caller.keywords:
                 notes.append(f"called as {caller.describe()}")
             if lifted:
-                notes.append(_precision_note(lifted))
+                notes.append(precision_note(lifted))
             if restored.float32:
                 notes.append(f"float32 arrays {', '.join(restored.float32)} checked as "
                              "float64 copies")
@@ -556,13 +565,8 @@ def check_loss(loss, y_pred, y_true, fn=None, rtol=None, atol=0.0, scale_tol=Non
         else "jax.grad of fn (float64)"
     title = type(loss).__name__
     notes = []
-    try:
-        return _check_loss(loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle,
-                           notes)
-    except UserCodeError as exc:
-        return CheckReport(title, [], oracle, notes, error=str(exc), verdict="error")
-    except CannotCheck as exc:
-        return CheckReport(title, [], oracle, notes, error=str(exc), verdict="cannot check")
+    return guarded(title, oracle, notes, lambda: _check_loss(
+        loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle, notes))
 
 
 def _check_loss(loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle, notes):
@@ -575,23 +579,18 @@ def _check_loss(loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle
     try:
         with contract.float64_numpy() as lifted:
             if lifted:
-                notes.append(_precision_note(lifted))
+                notes.append(precision_note(lifted))
 
-            def mean_loss(p_):
+            def loss_at(p_):
                 randomness.replay(start)
-                out = call(loss, "forward", p_, y)
-                try:
-                    return float(np.mean(np.asarray(out, dtype=np.float64)))
-                except (TypeError, ValueError):
-                    raise UserCodeError(f"your forward returned a {type(out).__name__}, not "
-                                        "sample losses") from None
+                return mean_loss(call(loss, "forward", p_, y))
 
             given = {"y_pred": p.copy(), "y_true": y.copy()}
             sample = np.asarray(call(loss, "forward", p, y))
             if sample.dtype.kind == "f" and sample.dtype != np.float64:
                 raise CannotCheck(f"forward returns {sample.dtype} for float64 predictions: "
                                   "finite differences need float64")
-            value = mean_loss(p)
+            value = loss_at(p)
             output = getattr(loss, "output", None)
             fused = (isinstance(output, np.ndarray) and output.shape == p.shape and p.ndim == 2
                      and not np.shares_memory(output, p))
@@ -615,7 +614,7 @@ def _check_loss(loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle
                     "dinputs": Finding(message="backward did not set dinputs")}
             else:
                 check, finding = numeric_finding(
-                    "dinputs", actual, mean_loss, p, mode=mode, rtol=rtol, scale_tol=scale_tol,
+                    "dinputs", actual, loss_at, p, mode=mode, rtol=rtol, scale_tol=scale_tol,
                     atol=atol, rng=streams(seed)[1],
                     batch=p.shape[0] if p.ndim > 1 else None)
                 checks, findings = [check], {"dinputs": finding}

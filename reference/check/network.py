@@ -6,14 +6,17 @@ from reference.check import contract
 from reference.check.contract import Slot, UserCodeError, call
 from reference.check.core import (
     FD_ORACLE,
-    CannotCheck,
     Caller,
+    CannotCheck,
     _check_mode,
     _parameters,
     _Restored,
     _same,
     as_float64,
+    guarded,
+    mean_loss,
     numeric_finding,
+    precision_note,
     streams,
     tolerances,
 )
@@ -59,13 +62,8 @@ def check_network(layers, loss, X, y, seed=0, rtol=None, atol=0.0, scale_tol=Non
     y = np.asarray(y)
     title = " -> ".join(type(obj).__name__ for obj in layers + [loss])
     notes = []
-    try:
-        return _check_network(layers, loss, x, y, seed, rtol, atol, scale_tol, mode, title,
-                              notes)
-    except UserCodeError as exc:
-        return CheckReport(title, [], FD_ORACLE, notes, error=str(exc), verdict="error")
-    except CannotCheck as exc:
-        return CheckReport(title, [], FD_ORACLE, notes, error=str(exc), verdict="cannot check")
+    return guarded(title, FD_ORACLE, notes, lambda: _check_network(
+        layers, loss, x, y, seed, rtol, atol, scale_tol, mode, title, notes))
 
 
 class _Pass:
@@ -87,12 +85,7 @@ class _Pass:
         return a
 
     def data_loss(self, output):
-        sample = call(self.loss, "forward", output, self.y)
-        try:
-            return float(np.mean(np.asarray(sample, dtype=np.float64)))
-        except (TypeError, ValueError):
-            raise UserCodeError(f"your loss forward returned a {type(sample).__name__}, not "
-                                "sample losses") from None
+        return mean_loss(call(self.loss, "forward", output, self.y), "loss forward")
 
 
 def _check_network(layers, loss, x, y, seed, rtol, atol, scale_tol, mode, title, notes):
@@ -105,8 +98,7 @@ def _check_network(layers, loss, x, y, seed, rtol, atol, scale_tol, mode, title,
     try:
         with contract.float64_numpy() as lifted:
             if lifted:
-                notes.append(f"nnfs.init()'s float32 patches of {', '.join(lifted)} lifted "
-                             "for the check (float64 throughout)")
+                notes.append(precision_note(lifted))
             network = _Pass(layers, loss, y, randomness)
             output = network.forward(x, record=True)
             if not _same(output, network.forward(x, replay=False)):

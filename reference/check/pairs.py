@@ -24,7 +24,9 @@ from reference.check.core import (
     _check_mode,
     _same,
     as_float64,
+    guarded,
     numeric_finding,
+    precision_note,
     streams,
     tolerances,
 )
@@ -124,13 +126,8 @@ def check_functions(forward, backward, *args, seed=0, rtol=None, atol=0.0, scale
     title = " / ".join(getattr(fn, "__name__", role) for fn, role in ((forward, "forward"),
                                                                     (backward, "backward")))
     notes = []
-    try:
-        return _check_functions(forward, backward, args, kwargs, seed, rtol, atol, scale_tol,
-                                mode, title, notes)
-    except UserCodeError as exc:
-        return CheckReport(title, [], FD_ORACLE, notes, error=str(exc), verdict="error")
-    except CannotCheck as exc:
-        return CheckReport(title, [], FD_ORACLE, notes, error=str(exc), verdict="cannot check")
+    return guarded(title, FD_ORACLE, notes, lambda: _check_functions(
+        forward, backward, args, kwargs, seed, rtol, atol, scale_tol, mode, title, notes))
 
 
 def _check_functions(forward, backward, args, kwargs, seed, rtol, atol, scale_tol, mode, title,
@@ -145,8 +142,7 @@ def _check_functions(forward, backward, args, kwargs, seed, rtol, atol, scale_to
     try:
         with contract.float64_numpy() as lifted:
             if lifted:
-                notes.append(f"nnfs.init()'s float32 patches of {', '.join(lifted)} lifted "
-                             "for the check (float64 throughout)")
+                notes.append(precision_note(lifted))
             out, _ = pair.call()
             free, _ = pair.call(replay=False)
             if not _same(out, free):
@@ -244,10 +240,10 @@ def check_loss_function(f, x, y, seed=0, rtol=None, atol=0.0, scale_tol=None, mo
                                 "expected a scalar")
         return float(loss), dx
 
-    try:
+    def run():
         with contract.float64_numpy() as lifted:
             if lifted:
-                notes.append(f"nnfs.init()'s float32 patches of {', '.join(lifted)} lifted")
+                notes.append(precision_note(lifted))
             given = {"x": x.copy(), "y": y.copy()}
             _, dx = loss_at(x)
             untouched = unchanged_checks(given, {"x": x, "y": y})
@@ -255,9 +251,10 @@ def check_loss_function(f, x, y, seed=0, rtol=None, atol=0.0, scale_tol=None, mo
                 "dx", dx, lambda value: loss_at(value)[0], given["x"], mode=mode, rtol=rtol,
                 scale_tol=scale_tol, atol=atol, rng=streams(seed)[1],
                 batch=x.shape[0] if x.ndim > 1 else None)
-    except UserCodeError as exc:
-        return CheckReport(title, [], FD_ORACLE, notes, error=str(exc), verdict="error")
-    return CheckReport(title, [check] + untouched, FD_ORACLE, notes, findings={"dx": finding})
+        return CheckReport(title, [check] + untouched, FD_ORACLE, notes,
+                           findings={"dx": finding})
+
+    return guarded(title, FD_ORACLE, notes, run)
 
 
 def assert_functions(forward, backward, *args, **kwargs):
