@@ -94,12 +94,9 @@ def construct(cls, args, kwargs):
         raise UsageError(f"{cls.__name__}{wanted} cannot take --args {given}: {exc}") from None
     except ValueError:
         pass  # no signature to check
-    from reference.check.contract import UserCodeError, one_line
+    from reference.check.contract import invoke
 
-    try:
-        return cls(*args, **kwargs)
-    except Exception as exc:
-        raise UserCodeError(f"your __init__ raised {one_line(exc)}") from exc
+    return invoke(cls, "__init__", *args, **kwargs)
 
 
 def is_loss(cls):

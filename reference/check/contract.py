@@ -45,15 +45,20 @@ def one_line(exc):
     return type(exc).__name__ + (f": {text[0]}" if text else "")
 
 
+def invoke(fn, what, *args, **kwargs):
+    """``fn(*args, **kwargs)``; any exception is a UserCodeError "your <what> raised ..."."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # the user's code may raise anything: name it in one line
+        raise UserCodeError(f"your {what} raised {one_line(exc)}") from exc
+
+
 def call(obj, method, *args, **kwargs):
     """``obj.<method>(*args, **kwargs)``; a missing method or any exception is a UserCodeError."""
     fn = getattr(obj, method, None)
     if not callable(fn):
         raise UserCodeError(f"{type(obj).__name__} has no method {method}()")
-    try:
-        return fn(*args, **kwargs)
-    except Exception as exc:  # the user's code may raise anything: name it in one line
-        raise UserCodeError(f"your {method} raised {one_line(exc)}") from exc
+    return invoke(fn, method, *args, **kwargs)
 
 
 def _positional(fn):

@@ -17,7 +17,7 @@ import inspect
 import numpy as np
 
 from reference.check import contract
-from reference.check.contract import UserCodeError, one_line
+from reference.check.contract import UserCodeError
 from reference.check.core import (
     FD_ORACLE,
     CannotCheck,
@@ -35,11 +35,8 @@ from reference.compare import unchanged_checks
 
 
 def _call(fn, role, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except Exception as exc:  # the user's code may raise anything: one line
-        raise UserCodeError(f"your {role} {getattr(fn, '__name__', role)} raised "
-                            f"{one_line(exc)}") from exc
+    """``fn(*args, **kwargs)``; an exception reads "your <role> <name> raised ..."."""
+    return contract.invoke(fn, f"{role} {getattr(fn, '__name__', role)}", *args, **kwargs)
 
 
 def _names(fn, count):
