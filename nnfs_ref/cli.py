@@ -42,18 +42,24 @@ def cmd_verify_layer(args):
     return cmd_check(args)
 
 
+def default_jobs():
+    """Two processes where there are two cores: most of verify's time is JAX compiling."""
+    return min(2, os.cpu_count() or 1)
+
+
 def cmd_verify(args):
     """Compare every manual class with its JAX reference; exit 0 if all agree, 1 if not."""
     import reference
     from reference import verify
 
     reference.enable_x64()
+    reference.enable_compilation_cache()
     if args.rtol is None:
         args.rtol = reference.RTOL
     if args.scale_tol is None:
         args.scale_tol = reference.SCALE_TOL
     rows = verify.run(seed=args.seed, examples=args.examples, rtol=args.rtol,
-                      scale_tol=args.scale_tol)
+                      scale_tol=args.scale_tol, jobs=args.jobs or default_jobs())
     print(f"nnfs-ref verify: {args.examples} random cases per class (seed {args.seed}), "
           f"float64, an entry agrees when\n  |manual - jax| <= {args.rtol:g}*|jax| + "
           f"{args.scale_tol:g}*max|jax over the array|")
@@ -216,6 +222,9 @@ def _add_verify(sub):
     verify.add_argument("--scale-tol", type=nonnegative_float, default=None,
                         help="tolerance relative to the largest entry of each array "
                              "(default reference.SCALE_TOL, 1e-12)")
+    verify.add_argument("--jobs", type=positive_int, default=None,
+                        help="processes to run the cases in (default: 2 on a machine with 2 "
+                             "or more cores, else 1)")
     verify.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     verify.add_argument("--layer", metavar="MODULE:CLASS",
                         help="an alias of 'nnfs-ref check MODULE:CLASS' (kept for old scripts)")

@@ -23,8 +23,21 @@ EXTREME = (1e2, 1e3, 1e4)
 LOGIT_ROWS = (1.0, 10.0, 100.0, 1e4)
 #: Fractions of entries set to exactly 0.
 ZERO_FRACTIONS = (0.0, 0.25, 0.5, 1.0)
-#: Largest sizes drawn.
-MAX_BATCH, MAX_WIDTH, MAX_CLASSES, MAX_OUTPUTS = 64, 32, 10, 8
+#: The sizes drawn come from small pools: JAX compiles a reference once per shape
+#: (30 to 300 ms), after which a call costs microseconds. Each pool holds the sizes
+#: that hide bugs: a batch of 1, a width of 1, equal sizes (square weights hide a
+#: missing transpose; a batch equal to a width keeps the shape of a sum over the wrong
+#: axis) and the largest sizes. The simplest come first (Hypothesis shrinks towards them).
+#:
+#: ``(batch, n_inputs, n_neurons)`` of a layer; an activation's ``(batch, width)`` is the
+#: first two.
+LAYER_SIZES = ((1, 5, 3), (4, 4, 4), (7, 1, 7), (64, 32, 16))
+#: ``(batch, classes)`` of a classifier's output.
+CLASS_SIZES = ((1, 3), (2, 2), (5, 10), (64, 4))
+#: ``(batch, outputs)`` of a regression or binary output.
+OUTPUT_SIZES = ((1, 1), (3, 3), (64, 8))
+#: Batches of the seed's network (3 equals its number of classes).
+NETWORK_BATCHES = (1, 3, 64)
 
 
 def with_zeros(rng, x, fraction):
@@ -105,9 +118,6 @@ def network(rng, batch, n_inputs=2, hidden=64, classes=3):
     return params, rng.normal(size=(batch, n_inputs)), labels(rng, batch, classes)
 
 
-def sizes(rng):
-    """``(batch, width, width)`` drawn as ``verify`` draws them; a quarter of the time the
-    two widths are equal (square weights hide a missing transpose)."""
-    batch, n_in, n_out = (int(rng.integers(1, m + 1)) for m in (MAX_BATCH, MAX_WIDTH,
-                                                                 MAX_WIDTH))
-    return batch, n_in, (n_in if rng.random() < 0.25 else n_out)
+def draw(rng, pool):
+    """One entry of ``pool`` (``LAYER_SIZES``, ``CLASS_SIZES``, ...), as ``verify`` draws it."""
+    return pool[int(rng.integers(len(pool)))]

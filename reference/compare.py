@@ -40,6 +40,49 @@ def enable_x64():
     jax.config.update("jax_enable_x64", True)
 
 
+#: Environment variable naming the folder of JAX's compilation cache ("off": none).
+CACHE_VARIABLE = "NNFS_REF_JAX_CACHE"
+
+
+def compilation_cache_folder():
+    """Where :func:`enable_compilation_cache` keeps JAX's compiled references: the folder
+    ``$NNFS_REF_JAX_CACHE`` names, else ``nnfs-ref/jax`` in the user's cache folder
+    (``$XDG_CACHE_HOME``, else ``~/.cache``); None when the variable says ``off``."""
+    import os
+
+    folder = os.environ.get(CACHE_VARIABLE)
+    if folder is not None:
+        return None if folder.strip().lower() in ("", "off", "0", "no") else folder
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "nnfs-ref", "jax")
+
+
+def enable_compilation_cache():
+    """Keep every compiled reference on disk (JAX's persistent compilation cache), so
+    that a later run, or another process, loads it instead of compiling it again.
+
+    The commands and the tests call this; :func:`reference.check.check_layer` and the
+    other library functions leave the caller's JAX configuration alone. A folder that
+    cannot be created means no cache, not an error. Returns the folder used, or None.
+    """
+    import os
+
+    import jax
+
+    folder = compilation_cache_folder()
+    if folder is None:
+        return None
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return None
+    jax.config.update("jax_compilation_cache_dir", folder)
+    # every compilation is worth keeping: each one here takes 30 to 300 ms
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return folder
+
+
 def require_x64():
     """Raise unless JAX computes in float64 (else float64 tolerances are meaningless)."""
     import jax

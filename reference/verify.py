@@ -1,7 +1,8 @@
 """``nnfs-ref verify``: every manual class against JAX autodiff on random cases.
 
 The arrays come from :mod:`reference.cases` (the builders the property tests
-use too): random sizes (batch 1..64, widths 1..32, classes 2..10), random
+use too): sizes from its pools (a batch of 1, a width of 1, equal sizes, a
+batch equal to a width, and up to 64 x 32), random
 weights, random non-zero biases and a random upstream gradient (never all
 ones), plus the awkward points: inputs exactly 0 at the ReLU kink,
 predictions inside and on the bounds of the clip, logits up to |1e4|.
@@ -58,16 +59,16 @@ def case(title):
 
 
 def _classes(rng):
-    return int(rng.integers(1, C.MAX_BATCH + 1)), int(rng.integers(2, C.MAX_CLASSES + 1))
+    return C.draw(rng, C.CLASS_SIZES)
 
 
 def _outputs(rng):
-    return int(rng.integers(1, C.MAX_BATCH + 1)), int(rng.integers(1, C.MAX_OUTPUTS + 1))
+    return C.draw(rng, C.OUTPUT_SIZES)
 
 
 @case("Layer_Dense")
 def _dense(rng, rtol, scale_tol):
-    batch, n_in, n_out = C.sizes(rng)
+    batch, n_in, n_out = C.draw(rng, C.LAYER_SIZES)
     inputs, weights, biases, dvalues = C.dense(rng, batch, n_in, n_out)
     return check_vjp(manual.Layer_Dense(n_in, n_out), F.dense,
                      {"weights": weights, "biases": biases}, inputs, dvalues, None, rtol,
@@ -76,7 +77,7 @@ def _dense(rng, rtol, scale_tol):
 
 @case("Layer_Dense (L1/L2)")
 def _dense_regularized(rng, rtol, scale_tol):
-    batch, n_in, n_out = C.sizes(rng)
+    batch, n_in, n_out = C.draw(rng, C.LAYER_SIZES)
     l1w, l2w, l1b, l2b = (float(v) for v in rng.choice([0.0, 1e-3, 0.5], size=4))
     inputs, weights, biases, dvalues = C.dense(rng, batch, n_in, n_out, zeros=0.0)
     weights = C.with_zeros(rng, weights, 0.2)  # L1 at exactly 0
@@ -88,10 +89,12 @@ def _dense_regularized(rng, rtol, scale_tol):
     params = {"weights": weights, "biases": biases}
     _, (dparams, dinputs) = vjp_of(F.dense)(params, inputs, dvalues)
     penalty, reg = value_and_grad_of(F.dense_penalty)(params, (l1w, l2w, l1b, l2b))
+    def total(name):  # in NumPy: a JAX sum would compile once more per shape
+        return np.asarray(dparams[name]) + np.asarray(reg[name])
+
     return [
-        compare("dweights", layer.dweights, dparams["weights"] + reg["weights"], rtol,
-                scale_tol),
-        compare("dbiases", layer.dbiases, dparams["biases"] + reg["biases"], rtol, scale_tol),
+        compare("dweights", layer.dweights, total("weights"), rtol, scale_tol),
+        compare("dbiases", layer.dbiases, total("biases"), rtol, scale_tol),
         compare("dinputs", layer.dinputs, dinputs, rtol, scale_tol),
         compare("regularization_loss", manual.Loss().regularization_loss(layer), penalty,
                 rtol, scale_tol),
@@ -100,7 +103,7 @@ def _dense_regularized(rng, rtol, scale_tol):
 
 @case("Layer_Dropout (mask fixed)")
 def _dropout(rng, rtol, scale_tol):
-    batch, width, _ = C.sizes(rng)
+    batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width, zeros=0.0)
     layer = manual.Layer_Dropout(float(rng.choice([0.1, 0.5, 0.9])), rng=rng)
     layer.forward(inputs)
@@ -112,7 +115,7 @@ def _dropout(rng, rtol, scale_tol):
 
 @case("Activation_ReLU")
 def _relu(rng, rtol, scale_tol):
-    batch, width, _ = C.sizes(rng)
+    batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width)
     return check_vjp(manual.Activation_ReLU(), F.relu_layer, {}, inputs, dvalues, None, rtol,
                      scale_tol).checks
@@ -129,7 +132,7 @@ def _softmax(rng, rtol, scale_tol):
 
 @case("Activation_Sigmoid")
 def _sigmoid(rng, rtol, scale_tol):
-    batch, width, _ = C.sizes(rng)
+    batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width, scale=rng.choice([1.0, 10.0, 1e3]))
     return check_vjp(manual.Activation_Sigmoid(), F.sigmoid_layer, {}, inputs, dvalues, None,
                      rtol, scale_tol, saturation_scales(dvalues)).checks
@@ -137,7 +140,7 @@ def _sigmoid(rng, rtol, scale_tol):
 
 @case("Activation_Linear")
 def _linear(rng, rtol, scale_tol):
-    batch, width, _ = C.sizes(rng)
+    batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width, zeros=0.0)
     return check_vjp(manual.Activation_Linear(), F.linear_layer, {}, inputs, dvalues, None,
                      rtol, scale_tol).checks
@@ -198,7 +201,7 @@ def _mae(rng, rtol, scale_tol):
 
 @case("Network 2-64-3")
 def _network(rng, rtol, scale_tol):
-    params, inputs, labels = C.network(rng, int(rng.integers(1, C.MAX_BATCH + 1)))
+    params, inputs, labels = C.network(rng, C.draw(rng, C.NETWORK_BATCHES))
     net = SeedNetwork.build(manual, params=params)
     loss = net.forward(inputs, labels)
     net.backward(labels)
@@ -281,19 +284,18 @@ def _worse(a, b):
     return a if key(a) >= key(b) else b
 
 
-def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL):
-    """Run every case ``examples`` times; return one :class:`Row` per (class, gradient).
+def run_cases(indices, seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL):
+    """The rows of :data:`CASES` ``indices``, ``examples`` draws each (see :func:`run`).
 
-    Each row is the worst example for that gradient, ``ok`` only if every
-    example agreed, ``failed`` the number of examples that did not.
+    Each case draws from its own generator, seeded by ``(seed, index)``: its rows
+    do not depend on which other cases run, nor on the process that runs it.
     """
     require_x64()
-    if examples < 1:
-        raise ValueError(f"examples must be at least 1, got {examples}")
-    rng = np.random.default_rng(seed)
     rows = {}
-    for _ in range(examples):
-        for case_ in CASES:
+    for index in indices:
+        case_ = CASES[index]
+        rng = np.random.default_rng((seed, index))
+        for _ in range(examples):
             for row in run_case(case_, rng, rtol, scale_tol):
                 key = (row.cls, row.name)
                 if key in rows:
@@ -301,8 +303,49 @@ def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL):
                     rows[key] = dataclasses.replace(_worse(rows[key], row), failed=failed)
                 else:
                     rows[key] = row
+    return list(rows.values())
+
+
+def _worker(indices, seed, examples, rtol, scale_tol):
+    """:func:`run_cases` in a fresh process (float64 and the compilation cache on)."""
+    from reference.compare import enable_compilation_cache, enable_x64
+
+    enable_x64()
+    enable_compilation_cache()
+    return run_cases(indices, seed, examples, rtol, scale_tol)
+
+
+def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL, jobs=1):
+    """Run every case ``examples`` times; return one :class:`Row` per (class, gradient).
+
+    Each row is the worst example for that gradient, ``ok`` only if every
+    example agreed, ``failed`` the number of examples that did not. With
+    ``jobs`` > 1, every ``jobs``-th case runs in one of ``jobs - 1`` fresh
+    processes (most of a case's time is JAX compiling its references, on one
+    core); the rows are the same for any ``jobs``.
+    """
+    require_x64()
+    if examples < 1:
+        raise ValueError(f"examples must be at least 1, got {examples}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    shares = [list(range(len(CASES)))[j::jobs] for j in range(jobs)]
+    rows = []
+    if jobs > 1:
+        import concurrent.futures
+        import multiprocessing
+
+        with concurrent.futures.ProcessPoolExecutor(
+                jobs - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_worker, share, seed, examples, rtol, scale_tol)
+                       for share in shares[1:]]
+            rows += run_cases(shares[0], seed, examples, rtol, scale_tol)
+            for future in futures:
+                rows += future.result()
+    else:
+        rows = run_cases(shares[0], seed, examples, rtol, scale_tol)
     order = {c.title: i for i, c in enumerate(CASES)}  # a class's rows together
-    return sorted(rows.values(), key=lambda r: order[r.cls])
+    return sorted(rows, key=lambda r: order[r.cls])
 
 
 def verdict(rows, examples):
@@ -315,4 +358,4 @@ def verdict(rows, examples):
     return f"FAIL: {len(bad)} of {len(rows)} checks disagree with their JAX references: {names}"
 
 
-__all__ = ["CASES", "Case", "Row", "case", "run", "run_case", "verdict"]
+__all__ = ["CASES", "Case", "Row", "case", "run", "run_case", "run_cases", "verdict"]

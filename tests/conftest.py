@@ -1,9 +1,11 @@
 """Test configuration: float64 JAX, Hypothesis profiles.
 
 ``jax_enable_x64`` is switched on here, before any test module creates an
-array. Profiles: ``fast`` (the default, for a quick local run), Hypothesis's
-built-in ``ci`` (loaded when the ``CI`` environment variable is set) and
-``thorough`` (many more examples); ``HYPOTHESIS_PROFILE=name`` picks one.
+array, and JAX's compilation cache is kept on disk (``NNFS_REF_JAX_CACHE``
+names its folder; ``off`` turns it off). Profiles: ``fast`` (the default, for
+a quick local run), Hypothesis's built-in ``ci`` (loaded when the ``CI``
+environment variable is set) and ``thorough`` (many more examples);
+``HYPOTHESIS_PROFILE=name`` picks one.
 ``mutants`` is the one ``nnfs-ref mutants`` uses (derandomized, no shrinking).
 """
 
@@ -12,6 +14,10 @@ import os
 import jax
 
 jax.config.update("jax_enable_x64", True)
+
+from reference.compare import enable_compilation_cache  # noqa: E402
+
+enable_compilation_cache()  # the compiled references, shared by workers and later runs
 
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 from hypothesis.errors import InvalidArgument  # noqa: E402

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from reference import cases
 
-batches = st.integers(1, cases.MAX_BATCH)
-widths = st.integers(1, cases.MAX_WIDTH)
-class_counts = st.integers(2, cases.MAX_CLASSES)
+layer_sizes = st.sampled_from(cases.LAYER_SIZES)
+class_sizes = st.sampled_from(cases.CLASS_SIZES)
+output_sizes = st.sampled_from(cases.OUTPUT_SIZES)
+network_batches = st.sampled_from(cases.NETWORK_BATCHES)
 seeds = st.integers(0, 2**32 - 1)
 moderate = st.sampled_from(cases.MODERATE)
 extreme = st.sampled_from(cases.EXTREME)
@@ -32,16 +33,17 @@ def generators(draw):
 @st.composite
 def dense_cases(draw):
     """``(inputs, weights, biases, dvalues)`` for a Dense layer of random size."""
-    batch, n_in = draw(batches), draw(widths)
-    n_out = draw(st.one_of(st.just(n_in), widths))  # square weights hide a missing transpose
+    batch, n_in, n_out = draw(layer_sizes)
     return cases.dense(draw(generators()), batch, n_in, n_out, scale=draw(moderate),
                        zeros=draw(zero_fractions))
 
 
 @st.composite
 def activation_cases(draw, scale=moderate, min_width=1):
-    """``(inputs, dvalues)`` of one random (batch, width) shape, inputs with exact zeros."""
-    batch, width = draw(batches), draw(st.integers(min_width, cases.MAX_WIDTH))
+    """``(inputs, dvalues)`` of one (batch, width) shape of the pool, inputs with exact
+    zeros; with ``min_width`` 2, a classifier's (batch, classes) shape."""
+    sizes = layer_sizes if min_width < 2 else class_sizes
+    batch, width = draw(sizes)[:2]
     return cases.activation(draw(generators()), batch, width, scale=draw(scale),
                             zeros=draw(zero_fractions))
 
@@ -56,7 +58,7 @@ def labels(draw, batch, classes):
 @st.composite
 def logits_cases(draw, scale=moderate):
     """``(logits, labels)``: (batch, classes) float64 and (batch,) integers."""
-    batch, classes = draw(batches), draw(class_counts)
+    batch, classes = draw(class_sizes)
     rng = draw(generators())
     return cases.logits(rng, batch, classes, (draw(scale),)), draw(labels(batch, classes))
 
@@ -68,7 +70,7 @@ def prediction_cases(draw, clipped=True):
     With ``clipped=False`` every true-class probability lies strictly inside
     the clip bounds (and the other entries too).
     """
-    batch, classes = draw(batches), draw(class_counts)
+    batch, classes = draw(class_sizes)
     y = draw(labels(batch, classes))
     y_pred = cases.softmax_rows(draw(generators()), batch, classes,
                                 draw(st.sampled_from([0.1, 1.0, 3.0])))
@@ -84,22 +86,21 @@ def prediction_cases(draw, clipped=True):
 @st.composite
 def network_cases(draw, hidden=64, classes=3):
     """``(params, X, y)`` for the seed's network: Dense 2->hidden, ReLU, Dense hidden->classes."""
-    return cases.network(draw(generators()), draw(batches), hidden=hidden, classes=classes)
+    return cases.network(draw(generators()), draw(network_batches), hidden=hidden,
+                         classes=classes)
 
 
 @st.composite
 def regression_cases(draw, ties=True):
     """``(y_pred, y_true)`` of shape (batch, outputs); some targets equal their prediction."""
-    return cases.regression(draw(generators()), draw(batches),
-                            draw(st.integers(1, cases.MAX_OUTPUTS)), scale=draw(moderate),
+    return cases.regression(draw(generators()), *draw(output_sizes), scale=draw(moderate),
                             ties=0.25 if ties else 0.0)
 
 
 @st.composite
 def binary_cases(draw, clipped=True):
     """``(y_pred, y_true)``: probabilities (some on/beyond the clip bounds), targets in [0, 1]."""
-    return cases.binary(draw(generators()), draw(batches),
-                        draw(st.integers(1, cases.MAX_OUTPUTS)), clipped=0.2 if clipped else 0.0,
+    return cases.binary(draw(generators()), *draw(output_sizes), clipped=0.2 if clipped else 0.0,
                         hard=draw(st.booleans()))
 
 
