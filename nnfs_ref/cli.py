@@ -43,7 +43,8 @@ def cmd_verify_layer(args):
 
 
 def default_jobs():
-    """Two processes where there are two cores: most of verify's time is JAX compiling."""
+    """Two processes where there are two cores (verify's and mutants' work is mostly JAX
+    compiling and pytest starting, one core each)."""
     return min(2, os.cpu_count() or 1)
 
 
@@ -176,7 +177,8 @@ def cmd_mutants(args):
     with tqdm(total=len(mutants.CATALOG), file=sys.stderr, unit="mutant", leave=False,
               disable=not sys.stderr.isatty()) as progress:
         try:
-            rows = mutants.run(paths, args.examples, progress=progress)
+            rows = mutants.run(paths, args.examples, progress=progress,
+                               jobs=args.jobs or default_jobs())
         except mutants.BaselineError as exc:
             print(f"nnfs-ref mutants: error: {exc}", file=sys.stderr)
             return 2
@@ -369,6 +371,9 @@ def _add_mutants(sub):
                               "(default: the tests folder beside the package)")
     mutants.add_argument("--examples", type=positive_int, default=5,
                          help="verify's random cases per class (default 5)")
+    mutants.add_argument("--jobs", type=positive_int, default=None,
+                         help="mutants whose tests run at once, one process each (default: 2 "
+                              "on a machine with 2 or more cores, else 1)")
     mutants.add_argument("--json", metavar="PATH", help="write one record per mutant")
     mutants.set_defaults(run=cmd_mutants)
 

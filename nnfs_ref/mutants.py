@@ -297,19 +297,28 @@ def _first_failure(stdout):
     return None
 
 
-def run(test_paths, examples=5, out=sys.stdout, progress=None):
+def run(test_paths, examples=5, out=sys.stdout, progress=None, jobs=1):
     """Run the unmutated ``test_paths`` (BaselineError unless they pass), then plant every
-    mutant; print and return one row per mutant."""
+    mutant; print and return one row per mutant.
+
+    ``jobs`` pytest processes run at a time (each mutant's tests are a process of
+    their own); ``verify``'s part runs in this process meanwhile.
+    """
+    import concurrent.futures
+
     baseline(test_paths)
     rows = []
-    for index, mutant in enumerate(CATALOG):
-        by_tests, test = caught_by_tests(index, test_paths)
-        by_verify = caught_by_verify(mutant, examples)
-        rows.append({"mutant": mutant.describe(), "target": mutant.target,
-                     "caught_by_tests": by_tests, "first_failing_test": test,
-                     "caught_by_verify": bool(by_verify), "verify_failures": by_verify})
-        if progress:
-            progress.update()
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        by_tests = [pool.submit(caught_by_tests, index, test_paths)
+                    for index in range(len(CATALOG))]
+        by_verify = [caught_by_verify(mutant, examples) for mutant in CATALOG]
+        for mutant, tested, verified in zip(CATALOG, by_tests, by_verify):
+            caught, test = tested.result()
+            rows.append({"mutant": mutant.describe(), "target": mutant.target,
+                         "caught_by_tests": caught, "first_failing_test": test,
+                         "caught_by_verify": bool(verified), "verify_failures": verified})
+            if progress:
+                progress.update()
     print(format_table(rows), file=out)
     return rows
 

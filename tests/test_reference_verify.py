@@ -26,6 +26,13 @@ def test_verify_passes_on_manual():
     assert ("Layer_Dense", "dbiases") in names
 
 
+def test_the_rows_do_not_depend_on_the_number_of_processes():
+    one, two = verify.run(seed=3, examples=2, jobs=1), verify.run(seed=3, examples=2, jobs=2)
+    assert [(r.cls, r.name, r.failed) for r in one] == [(r.cls, r.name, r.failed) for r in two]
+    assert [r.check.max_abs for r in one] == [r.check.max_abs for r in two]
+    assert len(one) == 73
+
+
 def test_verify_exit_codes_and_json(tmp_path, capsys):
     path = tmp_path / "rows.json"
     assert cli.main(["verify", "--examples", "2", "--json", str(path)]) == 0
@@ -36,15 +43,15 @@ def test_verify_exit_codes_and_json(tmp_path, capsys):
     assert {"cls", "name", "shape", "max_abs", "max_rel", "worst_index", "ok"} <= set(
         record["rows"][0])
     flattened = next(m for m in mutants.CATALOG if "flattened dbiases" in m.name)
-    with mutants.planted(flattened):
-        assert cli.main(["verify", "--examples", "2", "--json", str(path)]) == 1
+    with mutants.planted(flattened):  # planted in this process: one job
+        assert cli.main(["verify", "--examples", "2", "--jobs", "1", "--json", str(path)]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "Layer_Dense.dbiases" in out
     assert json.loads(path.read_text())["ok"] is False
 
 
 @pytest.mark.parametrize("argv", [["verify", "--examples", "0"], ["verify", "--rtol", "-1"],
-                                  ["verify", "--seed", "-1"],
+                                  ["verify", "--seed", "-1"], ["verify", "--jobs", "0"],
                                   ["verify", "--examples", "x"], []])
 def test_verify_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
