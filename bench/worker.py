@@ -116,11 +116,33 @@ class Measurement:
             "compile_s": self.compile_seconds,
             "peak_rss_mib": _peak_rss_mib(),
             "peak_rss_delta_mib": _peak_rss_mib() - self.rss_before,
+            "blas": blas(),
         }
 
 
+def blas():
+    """The BLAS NumPy uses, as threadpoolctl sees it: library, version, threads, CPU kernel."""
+    from threadpoolctl import threadpool_info
+
+    return [{key: pool.get(key) for key in ("internal_api", "version", "num_threads",
+                                             "threading_layer", "architecture")}
+            for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
 def serve(spec, commands=sys.stdin, out=sys.stdout):
-    """Set up, say ``ready``; then time a block per ``run`` line; ``done`` prints the record."""
+    """Set up, say ``ready``; then time a block per ``run`` line; ``done`` prints the record.
+
+    NumPy's BLAS runs ``spec["blas_threads"]`` threads (default 1: at these sizes a
+    second thread mostly waits, and on a busy machine it spins).
+    """
+    import numpy  # noqa: F401  (threadpoolctl limits the BLAS libraries loaded so far)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(spec.get("blas_threads", 1), user_api="blas"):
+        _serve(spec, commands, out)
+
+
+def _serve(spec, commands, out):
     measurement = Measurement(spec)
     print(json.dumps({"ready": True, "epochs": measurement.epochs}), file=out, flush=True)
     for line in commands:

@@ -147,7 +147,8 @@ def cmd_bench(args):
 
     run.main(quick=args.quick, json_path=args.json, plot_path=args.plot,
              samples=args.samples or run.SAMPLES, hidden=args.hidden or run.HIDDEN,
-             repeats=args.repeats, target_seconds=args.target_seconds)
+             repeats=args.repeats, target_seconds=args.target_seconds,
+             blas_threads=args.blas_threads)
     return 0
 
 
@@ -313,6 +314,9 @@ def _add_train(sub):
                             "training only (default 0: none)")
     train.add_argument("--print-every", type=integer, default=100, help="default 100")
     train.add_argument("--seed", type=integer, default=0, help="random seed (default 0)")
+    train.add_argument("--blas-threads", type=integer, default=1,
+                       help="threads of NumPy's BLAS (default 1: on the book's small matrices "
+                            "a second thread mostly waits, and on a busy machine it spins)")
     train.add_argument("--no-nnfs-init", action="store_true",
                        help="do not call nnfs.init() (float64, NumPy unpatched); the log then "
                             "differs from the seed's")
@@ -351,6 +355,9 @@ def _add_bench(sub):
     bench.add_argument("--repeats", type=positive_int, help="timed blocks per measurement")
     bench.add_argument("--target-seconds", type=positive_float, metavar="S",
                        help="length of one timed block")
+    bench.add_argument("--blas-threads", type=positive_int, default=1,
+                       help="threads of NumPy's BLAS in the seed and manual workers (default "
+                            "1; recorded in --json)")
     bench.add_argument("--json", metavar="PATH", help="write one record per measurement")
     bench.add_argument("--plot", metavar="PATH.png", help="draw the scaling chart")
     bench.set_defaults(run=cmd_bench)

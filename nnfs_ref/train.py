@@ -23,6 +23,7 @@ import os
 import sys
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import manual
 
@@ -240,6 +241,7 @@ class TrainConfig:
     nnfs_init: bool = True
     quiet: bool = False
     progress: bool = True
+    blas_threads: int = 1
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -300,7 +302,7 @@ class TrainConfig:
     def validate(self):
         """Raise :class:`ConfigError` naming the first setting that makes no sense."""
         checks = [
-            ("epochs", self.epochs >= 0, f"must be >= 0, got {self.epochs}"),
+            ("epochs", self.epochs >= 1, f"must be >= 1, got {self.epochs}"),
             ("hidden", self.hidden >= 1, f"must be >= 1, got {self.hidden}"),
             ("samples", self.samples >= 1, f"must be >= 1, got {self.samples}"),
             ("classes", self.classes >= 2, f"must be >= 2, got {self.classes}"),
@@ -312,11 +314,27 @@ class TrainConfig:
             ("l2", np.isfinite(self.l2) and self.l2 >= 0, f"must be >= 0, got {self.l2}"),
             ("dropout", 0 <= self.dropout < 1, f"must lie in [0, 1), got {self.dropout}"),
             ("seed", self.seed >= 0, f"must be >= 0, got {self.seed}"),
+            ("blas_threads", self.blas_threads >= 1, f"must be >= 1, got {self.blas_threads}"),
         ]
         for field, ok, reason in checks:
             if not ok:
                 raise ConfigError(field, reason)
         self.make_optimizer()
+        needed, available = self.memory_estimate(), available_memory()
+        if available is not None and needed > available:
+            field = "hidden" if self.hidden >= self.samples else "samples"
+            raise ConfigError(field, f"{getattr(self, field)} needs about {needed / 2**30:.1f} "
+                                     f"GiB of memory, more than the "
+                                     f"{available / 2**30:.1f} GiB available")
+
+    def memory_estimate(self):
+        """Bytes the run needs, roughly: per Dense layer its weights four times (with their
+        gradient and two optimizer states) and its (samples, width) arrays six times
+        (inputs, outputs and gradients of the layer and its activation), in float64."""
+        shapes = self.parameter_shapes().values()
+        parameters = sum(np.prod(shape, dtype=float) for shape in shapes)
+        widths = sum(shape[1] for shape in shapes if shape[0] == 1)  # from the biases
+        return 8 * (4 * parameters + 6 * float(self.samples) * widths)
 
     def parameter_shapes(self):
         """``{"dense1_weights": (n_in, H), "dense1_biases": (1, H), ...}`` of the network."""
@@ -327,6 +345,18 @@ class TrainConfig:
             shapes[f"dense{i}_weights"] = (n_in, n_out)
             shapes[f"dense{i}_biases"] = (1, n_out)
         return shapes
+
+
+def available_memory():
+    """Bytes of memory available now (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 class Diverged(RuntimeError):
@@ -445,7 +475,9 @@ def train(config, initial=None, out=sys.stdout):
     losses = np.empty(config.epochs)
     accuracies = np.empty(config.epochs)
     # The seed's epoch loop (Cell [31]); a diverging run is caught by its loss, not warnings.
-    with _progress_bar(config) as bar, np.errstate(all="ignore"):
+    # One BLAS thread by default: on these small matrices a second one mostly waits.
+    with _progress_bar(config) as bar, np.errstate(all="ignore"), \
+            threadpool_limits(config.blas_threads, user_api="blas"):
         for epoch in range(config.epochs):
             values = X
             for layer in layers:

@@ -9,7 +9,7 @@ import pytest
 from bench import run
 
 KEYS = {"impl", "samples", "hidden", "dtype", "epochs", "us_per_epoch", "us_min", "us_max",
-        "compile_s", "peak_rss_mib", "vs_seed", "vs_jax"}
+        "compile_s", "peak_rss_mib", "vs_seed", "vs_jax", "blas"}
 
 
 def test_every_implementation_runs_and_reports(tmp_path):
@@ -23,6 +23,7 @@ def test_every_implementation_runs_and_reports(tmp_path):
         assert 0 < r["us_min"] <= r["us_per_epoch"] <= r["us_max"]
         assert r["epochs"] >= 1 and r["peak_rss_mib"] > 0
         assert (r["compile_s"] is None) == (r["impl"] in ("seed", "manual"))
+        assert r["blas"] and all(pool["num_threads"] == 1 for pool in r["blas"])
     seed = records[0]
     assert seed["vs_seed"] == 1.0
     assert records[3]["vs_jax"] == 1.0 and records[4]["vs_jax"] == 1.0
@@ -37,12 +38,14 @@ def test_cli_quick_sweep_on_a_tiny_size(tmp_path):
     out = tmp_path / "bench.json"
     result = subprocess.run(
         [sys.executable, "-m", "nnfs_ref.cli", "bench", "--quick", "--samples", "30", "60",
-         "--hidden", "4", "--repeats", "2", "--target-seconds", "0.002", "--json", str(out)],
+         "--hidden", "4", "--repeats", "2", "--target-seconds", "0.002", "--blas-threads", "2",
+         "--json", str(out)],
         capture_output=True, text=True, check=True)
     records = json.loads(out.read_text())
     assert {(r["impl"], r["samples"]) for r in records} == {
         (impl, n) for impl in ("seed", "manual", "jax") for n in (30, 60)}
-    assert "us/epoch" in result.stdout
+    assert "us/epoch" in result.stdout and "2 threads" in result.stdout
+    assert {pool["num_threads"] for r in records for pool in r["blas"]} == {2}
 
 
 def test_plan_covers_the_book_size_and_the_sweep():

@@ -108,7 +108,10 @@ def test_divergence_stops_with_a_clear_error():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--epochs", "-1"], "--epochs must be >= 0"),
+    (["--epochs", "-1"], "--epochs must be >= 1"),
+    (["--epochs", "0"], "--epochs must be >= 1"),
+    (["--hidden", "100000000"], "--hidden 100000000 needs about"),
+    (["--blas-threads", "0"], "--blas-threads must be >= 1"),
     (["--hidden", "0"], "--hidden must be >= 1"),
     (["--classes", "1"], "--classes must be >= 2"),
     (["--learning-rate", "0"], "--learning-rate must be positive"),
