@@ -179,21 +179,10 @@ def loss_data(predictions, targets, shape, rng):
     return y_pred, y_true
 
 
-def check_writable(path, option):
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UsageError(f"{option} {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UsageError(f"{option} {path}: the folder {folder} is not writable")
-
-
 def run(args):
     """The ``check`` subcommand; returns the exit code. Usage errors raise UsageError."""
     from reference.check import UserCodeError, check_layer, check_loss
 
-    check_writable(args.json, "--json")
     objects = load_objects(args.target)
     positional, keywords = parse_arguments(args.args)
     options = dict(rtol=args.rtol, scale_tol=args.scale_tol, seed=args.seed, mode=args.mode)
@@ -289,7 +278,7 @@ def _data_kinds(args, cls):
 
 def add_arguments(parser):
     """The ``check`` subcommand's options."""
-    from nnfs_ref.options import nonnegative_float, positive_int
+    from nnfs_ref.options import nonnegative_float, nonnegative_int, output_file, positive_int
     from reference.check.numeric import ENTRYWISE_LIMIT
 
     parser.add_argument("target", metavar="MODULE:CLASS",
@@ -321,7 +310,8 @@ def add_arguments(parser):
     parser.add_argument("--mode", choices=("auto", "entries", "directions"), default="auto",
                         help="finite differences entry by entry or along random directions "
                              f"(auto: directions above {ENTRYWISE_LIMIT} entries)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0,
+                        help="random seed (default 0)")
     parser.add_argument("--rtol", type=nonnegative_float, default=None,
                         help="relative tolerance (default 1e-7)")
     parser.add_argument("--scale-tol", type=nonnegative_float, default=None,
@@ -329,4 +319,5 @@ def add_arguments(parser):
     parser.add_argument("--search", type=positive_int, metavar="N",
                         help="search N random shapes and values with Hypothesis for a failing "
                              "case, shrink it, and print it as a snippet you can run")
-    parser.add_argument("--json", metavar="PATH", help="also write the report as JSON")
+    parser.add_argument("--json", metavar="PATH", type=output_file,
+                        help="also write the report as JSON")

@@ -5,18 +5,21 @@ Subcommands import what they need when they run: ``nnfs-ref --help`` and
 for ``--plot``.
 """
 
-import argparse
 import dataclasses
 import json
 import os
 import sys
 
 from nnfs_ref.options import (
+    Parser,
     flag,
+    image_file,
     integer,
     nonnegative_float,
     nonnegative_int,
+    npz_file,
     number,
+    output_file,
     positive_float,
     positive_int,
 )
@@ -95,17 +98,12 @@ def cmd_train(args, parser):
         config.validate()
     except train.ConfigError as exc:
         parser.error(exc.worded(flag))
-    for option, path in (("--save", args.save), ("--plot", args.plot)):
-        folder = os.path.dirname(os.path.abspath(path)) if path else None
-        if folder and not os.path.isdir(folder):
-            parser.error(f"{option} {path}: the folder {folder} does not exist")
     initial = None
     if args.load:
         try:
             initial = train.load_parameters(args.load, config.parameter_shapes())
         except ValueError as exc:
-            print(f"nnfs-ref train: error: --load {exc}", file=sys.stderr)
-            return 1
+            parser.error(f"argument --load: {exc}")
     if config.nnfs_init:
         import nnfs
 
@@ -228,7 +226,8 @@ def _add_verify(sub):
     verify.add_argument("--jobs", type=positive_int, default=None,
                         help="processes to run the cases in (default: 2 on a machine with 2 "
                              "or more cores, else 1)")
-    verify.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
+    verify.add_argument("--json", metavar="PATH", type=output_file,
+                        help="also write the rows as JSON to PATH")
     verify.add_argument("--layer", metavar="MODULE:CLASS",
                         help="an alias of 'nnfs-ref check MODULE:CLASS' (kept for old scripts)")
     verify.add_argument("--layer-args", default="[]", metavar="JSON",
@@ -322,12 +321,14 @@ def _add_train(sub):
                             "differs from the seed's")
     train.add_argument("--quiet", action="store_true",
                        help="print nothing but errors (no log, no progress bar)")
-    train.add_argument("--save", metavar="PATH.npz",
-                       help="write the trained parameters (np.savez, no pickle)")
+    train.add_argument("--save", metavar="PATH.npz", type=npz_file,
+                       help="write the trained parameters (np.savez, no pickle; .npz is added "
+                            "to a name without it)")
     train.add_argument("--load", metavar="PATH.npz",
                        help="start from parameters written by --save")
-    train.add_argument("--plot", metavar="PATH.png",
-                       help="save loss/accuracy curves and the decision regions")
+    train.add_argument("--plot", metavar="PATH.png", type=image_file,
+                       help="save loss/accuracy curves and the decision regions (any format "
+                            "matplotlib writes; .png is added to a name without a suffix)")
     train.set_defaults(run=lambda args: cmd_train(args, train))
 
 
@@ -358,8 +359,10 @@ def _add_bench(sub):
     bench.add_argument("--blas-threads", type=positive_int, default=1,
                        help="threads of NumPy's BLAS in the seed and manual workers (default "
                             "1; recorded in --json)")
-    bench.add_argument("--json", metavar="PATH", help="write one record per measurement")
-    bench.add_argument("--plot", metavar="PATH.png", help="draw the scaling chart")
+    bench.add_argument("--json", metavar="PATH", type=output_file,
+                       help="write one record per measurement")
+    bench.add_argument("--plot", metavar="PATH.png", type=image_file,
+                       help="draw the scaling chart")
     bench.set_defaults(run=cmd_bench)
 
 
@@ -381,7 +384,8 @@ def _add_mutants(sub):
     mutants.add_argument("--jobs", type=positive_int, default=None,
                          help="mutants whose tests run at once, one process each (default: 2 "
                               "on a machine with 2 or more cores, else 1)")
-    mutants.add_argument("--json", metavar="PATH", help="write one record per mutant")
+    mutants.add_argument("--json", metavar="PATH", type=output_file,
+                         help="write one record per mutant")
     mutants.set_defaults(run=cmd_mutants)
 
 
@@ -410,7 +414,7 @@ def _version():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="nnfs-ref",
         description="The nnfs book's network with hand-written gradients, proven against JAX.",
     )

@@ -1,6 +1,23 @@
-"""Argument types and flag spelling shared by the ``nnfs-ref`` subcommands."""
+"""Argument types, flag spelling and the parser shared by the ``nnfs-ref`` subcommands.
+
+Every usage error is one line on stderr, ``nnfs-ref SUBCOMMAND: error: ...``,
+naming the option, the value and what was expected, and exit status 2; files to
+be written are checked before any work starts.
+"""
 
 import argparse
+import math
+import os
+import sys
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line (and exit 2); its
+    subcommands' parsers are of this class too."""
+
+    def error(self, message):
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
 
 
 def flag(name):
@@ -31,15 +48,15 @@ def positive_int(text):
 
 def positive_float(text):
     value = number(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
     return value
 
 
 def nonnegative_float(text):
     value = number(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a finite non-negative number, got {text}")
     return value
 
 
@@ -48,3 +65,42 @@ def nonnegative_int(text):
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
     return value
+
+
+def _writable(path):
+    """``path``, once its folder is known to exist and be writable."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"{path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{path}: the folder {folder} is not writable")
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name")
+    return path
+
+
+def output_file(text):
+    """A file to write (``--json``): its folder must exist and be writable."""
+    return _writable(text)
+
+
+def npz_file(text):
+    """A ``.npz`` file to write (``--save``), named as NumPy will write it: ``model`` is
+    ``model.npz``."""
+    return _writable(text if text.endswith(".npz") else text + ".npz")
+
+
+def image_file(text):
+    """An image to write (``--plot``) in a format matplotlib writes, named as it will be
+    written: ``chart`` is ``chart.png``."""
+    root, suffix = os.path.splitext(text)
+    if not suffix:
+        return _writable(text + ".png")
+    from matplotlib.figure import Figure
+
+    formats = Figure().canvas.get_supported_filetypes()
+    if suffix[1:].lower() not in formats:
+        raise argparse.ArgumentTypeError(
+            f"{text}: matplotlib cannot write {suffix!r} files (it writes "
+            f"{', '.join('.' + f for f in sorted(formats))})")
+    return _writable(text)

@@ -390,17 +390,47 @@ def dense_layers(layers):
     return [layer for layer in layers if isinstance(layer, manual.Layer_Dense)]
 
 
+#: The first bytes of an .npz archive (a zip file) and of a single .npy array.
+ZIP_MAGIC, NPY_MAGIC = b"PK\x03\x04", b"\x93NUMPY"
+
+
+def _read_archive(path):
+    """The arrays of the .npz archive ``path``; ``ValueError`` saying in one line what is
+    wrong with a missing, empty, damaged or foreign file. Nothing is ever unpickled."""
+    import zipfile
+
+    if not os.path.isfile(path):
+        hint = f" (did you mean {path}.npz?)" if os.path.isfile(path + ".npz") else ""
+        raise ValueError(f"{path}: no such file{hint}")
+    with open(path, "rb") as fh:
+        start = fh.read(len(NPY_MAGIC))
+    if not start:
+        raise ValueError(f"{path} is empty, not an .npz archive written by --save")
+    if start.startswith(NPY_MAGIC):
+        raise ValueError(f"{path} is a single .npy array, not an .npz archive of the named "
+                         "arrays --save writes")
+    if not start.startswith(ZIP_MAGIC):
+        raise ValueError(f"{path} is not an .npz archive written by --save (it does not "
+                         "start as a zip file does)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise ValueError(f"{path} is a damaged .npz archive (truncated?): {exc}") from None
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise ValueError(f"{path} holds Python objects, not arrays of numbers; "
+                             "parameters are read as numbers only") from None
+        raise ValueError(f"{path} is a damaged .npz archive: {exc}") from None
+
+
 def load_parameters(path, expected):
     """Read ``--load PATH.npz`` without pickle; check every array is there with its shape.
 
     ``expected``: ``{name: shape}`` (:meth:`TrainConfig.parameter_shapes`).
     Returns a dict ``name -> ndarray``; raises ``ValueError`` naming what is wrong.
     """
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read parameters from {path}: {exc}") from None
+    arrays = _read_archive(path)
     missing = [name for name in expected if name not in arrays]
     if missing:
         raise ValueError(f"{path} lacks the array(s) {', '.join(missing)} "

@@ -57,7 +57,8 @@ def test_verify_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
     assert info.value.code == 2
-    assert "usage" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "error:" in err and "--help" in err
 
 
 def _run(code):
