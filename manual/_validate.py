@@ -137,6 +137,17 @@ def targets_like(y_true, shape, name="y_true", low=None, high=None):
     return y
 
 
+def probabilities(p, name, hint=""):
+    """``p`` unchanged if every entry lies in [0, 1]; else ``ValueError`` (NaN included)."""
+    low, high = p.min(), p.max()
+    if low >= 0 and high <= 1:
+        return p
+    if np.isnan(low) or np.isnan(high):
+        raise ValueError(f"{name} must hold probabilities in [0, 1], got NaN")
+    raise ValueError(f"{name} must hold probabilities in [0, 1], got values in "
+                     f"[{low:g}, {high:g}]{hint}")
+
+
 def hyperparameter(value, name, low, high=None, low_open=False):
     """Check a real, finite hyper-parameter in ``[low, high)`` (``(low, high)`` if ``low_open``).
 

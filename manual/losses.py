@@ -4,7 +4,19 @@ import functools
 
 import numpy as np
 
-from manual._validate import as_float_batch, row_index, sparse_labels, targets_like
+from manual._validate import (
+    as_float_batch,
+    probabilities,
+    row_index,
+    sparse_labels,
+    targets_like,
+)
+
+#: What a binary loss given logits is told.
+_SIGMOID = ": logits? apply Activation_Sigmoid first"
+#: What a categorical loss given logits is told.
+_LOGITS = (": logits? Activation_Softmax_Loss_CategoricalCrossentropy takes logits, or apply "
+           "Activation_Softmax first")
 
 #: Predictions are clipped to ``[CLIP_MIN, CLIP_MAX]`` before the log, as in the seed.
 CLIP_MIN = 1e-7
@@ -58,6 +70,10 @@ class Loss_CategoricalCrossentropy(Loss):
 
     Clip convention: ``clip(p)`` has derivative 1 for ``1e-7 <= p <= 1 - 1e-7``
     (bounds included) and 0 strictly outside, where the clipped loss is flat.
+
+    Predictions must lie in [0, 1]; anything else (logits, say) is a
+    ``ValueError``. Rows need not sum to 1: the loss and its gradient read only
+    the true class's entry, and are defined for any value in [0, 1].
     """
 
     def forward(self, y_pred, y_true):
@@ -75,7 +91,8 @@ class Loss_CategoricalCrossentropy(Loss):
         ndarray, shape (batch,), the dtype of ``y_pred``
             ``-log(clip(y_pred[i, y_i]))``.
         """
-        y_pred = as_float_batch(y_pred, "y_pred", width_name="classes")
+        y_pred = probabilities(as_float_batch(y_pred, "y_pred", width_name="classes"), "y_pred",
+                               _LOGITS)
         labels = sparse_labels(y_true, *y_pred.shape)
         confidences = y_pred[row_index(len(y_pred)), labels]
         return -np.log(np.clip(confidences, CLIP_MIN, CLIP_MAX))
@@ -97,7 +114,8 @@ class Loss_CategoricalCrossentropy(Loss):
             seed's ``-y_true / dvalues / N`` ignores the clip: it is wrong
             where a prediction is clipped and divides by zero at 0.
         """
-        dvalues = as_float_batch(dvalues, "dvalues", width_name="classes")
+        dvalues = probabilities(as_float_batch(dvalues, "dvalues", width_name="classes"),
+                                "dvalues (the predictions)", _LOGITS)
         samples, classes = dvalues.shape
         labels = sparse_labels(y_true, samples, classes)
         rows = row_index(samples)
@@ -201,14 +219,14 @@ class Loss_BinaryCrossentropy(Loss):
 
     ``L_i = mean_j -(y_ij log(clip(p_ij)) + (1 - y_ij) log(1 - clip(p_ij)))``
     with the clip of :class:`Loss_CategoricalCrossentropy` (``[1e-7, 1 - 1e-7]``,
-    derivative 1 on the bounds, 0 strictly outside). Targets in [0, 1],
-    shape (batch, outputs).
+    derivative 1 on the bounds, 0 strictly outside). Predictions and targets
+    in [0, 1] (else ``ValueError``), shape (batch, outputs).
     """
 
     def forward(self, y_pred, y_true):
         """Sample losses, shape (batch,), from predictions and targets of shape (batch, outputs)."""
         p, y, _, _ = _regression_inputs(y_pred, y_true, low=0, high=1)
-        p = np.clip(p, CLIP_MIN, CLIP_MAX)
+        p = np.clip(probabilities(p, "y_pred", _SIGMOID), CLIP_MIN, CLIP_MAX)
         return np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)), axis=-1)
 
     def backward(self, dvalues, y_true):
@@ -219,6 +237,7 @@ class Loss_BinaryCrossentropy(Loss):
         range, 0 where it is clipped (the book's formula ignores the clip there).
         """
         p, y, samples, outputs = _regression_inputs(dvalues, y_true, low=0, high=1)
+        probabilities(p, "dvalues (the predictions)", _SIGMOID)
         inside = (p >= CLIP_MIN) & (p <= CLIP_MAX)
         pc = np.clip(p, CLIP_MIN, CLIP_MAX)
         self.dinputs = np.where(inside, -(y / pc - (1 - y) / (1 - pc)), 0) / (outputs * samples)

@@ -115,3 +115,44 @@ def test_backward_before_forward(make):
 def test_minus_one_never_wraps_to_the_last_class():
     with pytest.raises(ValueError, match="-1"):
         _cce_forward(np.array([[0.1, 0.9]]), np.array([-1]))
+
+
+def _bce(method):
+    def use(y_pred):
+        loss = manual.Loss_BinaryCrossentropy()
+        y = np.zeros_like(np.asarray(y_pred, dtype=float))
+        return loss.calculate(y_pred, y) if method == "forward" else loss.backward(y_pred, y)
+    use.__name__ = f"bce_{method}"
+    return use
+
+
+def _cce(method):
+    def use(y_pred):
+        loss = manual.Loss_CategoricalCrossentropy()
+        y = np.zeros(len(y_pred), dtype=int)
+        return loss.calculate(y_pred, y) if method == "forward" else loss.backward(y_pred, y)
+    use.__name__ = f"cce_{method}"
+    return use
+
+
+PROBABILITY_USERS = [_cce("forward"), _cce("backward"), _bce("forward"), _bce("backward")]
+
+
+@pytest.mark.parametrize("use", PROBABILITY_USERS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("y_pred, message", [
+    ([[2.0, 5.0], [3.0, -1.0]], "got values in [-1, 5]: logits?"),   # logits, not probabilities
+    ([[0.5, 1.0 + 1e-12]], "got values in [0.5, 1]"),
+    ([[-1e-300, 0.5]], "got values in [-1e-300, 0.5]"),
+    ([[np.nan, 0.5]], "got NaN"),
+])
+def test_losses_of_probabilities_reject_anything_else(use, y_pred, message):
+    with pytest.raises(ValueError, match="must hold probabilities in \\[0, 1\\]") as info:
+        use(np.array(y_pred))
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("use", PROBABILITY_USERS, ids=lambda f: f.__name__)
+def test_the_line_is_0_and_1_included_and_rows_need_not_sum_to_1(use):
+    # the clip points 0 and 1 are probabilities; an unnormalized row is accepted (only the
+    # true class's entry enters the loss and its gradient)
+    use(np.array([[0.0, 1.0], [0.2, 0.3]]))
