@@ -37,8 +37,10 @@ class Mutant:
     @property
     def tests(self):
         """The test file of the mutated module, by the tests' naming: manual.layers ->
-        test_manual_layers.py (run first: it catches the mutant soonest)."""
-        return "test_" + self.target.split(":")[0].replace(".", "_") + ".py"
+        test_manual_layers.py, manual._validate -> test_manual_validate.py (run first: it
+        catches the mutant soonest)."""
+        parts = self.target.split(":")[0].split(".")
+        return "test_" + "_".join(part.lstrip("_") for part in parts) + ".py"
 
 
 M = Mutant
@@ -58,6 +60,9 @@ CATALOG = [
     M("flattened dbiases (the seed's keepdims=0)",
       "manual.layers:Layer_Dense.backward",
       "dvalues.sum(axis=0, keepdims=True)", "dvalues.sum(axis=0)"),
+    M("dbiases summed in float64 (float32 in, float64 out)",
+      "manual.layers:Layer_Dense.backward",
+      "dvalues.sum(axis=0, keepdims=True)", "dvalues.sum(axis=0, keepdims=True, dtype=np.float64)"),
     M("forward forgets the biases",
       "manual.layers:Layer_Dense.forward",
       "        self.output += self.biases", "        pass"),
@@ -94,6 +99,9 @@ CATALOG = [
     M("forward without the max shift (overflows)",
       "manual.activations:Activation_Softmax.forward",
       "np.exp(self.inputs - self.inputs.max(axis=1, keepdims=True))", "np.exp(self.inputs)"),
+    M("one-hot targets read with argmin for argmax (sparse labels unaffected)",
+      "manual._validate:sparse_labels",
+      "return np.argmax(y, axis=1)", "return np.argmin(y, axis=1)"),
     M("ignores the clip (the seed's -1/(N p))",
       "manual.losses:Loss_CategoricalCrossentropy.backward",
       "np.where(\n            inside, -1 / (samples * np.clip(confidences, CLIP_MIN, "
@@ -190,16 +198,32 @@ def mutate(mutant):
     return namespace[method_name]
 
 
+def _holders(owner, name):
+    """Where ``owner.name`` is reachable: the owner, and for a module's function every
+    module of :mod:`manual` that imported it by name."""
+    original = owner.__dict__[name]
+    if not inspect.ismodule(owner):
+        return [owner]
+    return [module for key, module in sorted(sys.modules.items())
+            if (key == "manual" or key.startswith("manual."))
+            and getattr(module, name, None) is original]
+
+
 @contextlib.contextmanager
 def planted(mutant):
-    """Within the block, ``mutant.target`` is the mutated method."""
-    _, cls, method_name = _resolve(mutant.target)
-    original = cls.__dict__[method_name]
-    setattr(cls, method_name, mutate(mutant))
+    """Within the block, ``mutant.target`` is the mutated method (or function, wherever
+    :mod:`manual` imported it)."""
+    _, owner, name = _resolve(mutant.target)
+    original = owner.__dict__[name]
+    holders = _holders(owner, name)
+    mutated = mutate(mutant)
+    for holder in holders:
+        setattr(holder, name, mutated)
     try:
         yield
     finally:
-        setattr(cls, method_name, original)
+        for holder in holders:
+            setattr(holder, name, original)
 
 
 def caught_by_verify(mutant, examples=5, seed=0):

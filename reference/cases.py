@@ -59,6 +59,14 @@ def one_hot(y, classes):
     return np.eye(classes)[y]
 
 
+def target_form(rng, y, classes):
+    """``(targets, one_hot)``: the sparse labels ``y`` as they are, or half the time as
+    one-hot rows (each loss of classes takes both forms)."""
+    if rng.random() < 0.5:
+        return one_hot(y, classes), True
+    return y, False
+
+
 def dense(rng, batch, n_inputs, n_neurons, scale=1.0, zeros=0.25):
     """``(inputs, weights, biases, dvalues)`` of a Dense layer; inputs with exact zeros."""
     inputs = with_zeros(rng, rng.normal(size=(batch, n_inputs)) * scale, zeros)

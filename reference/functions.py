@@ -82,6 +82,19 @@ def softmax_cce_loss_and_softmax(logits, labels):
     return softmax_cce_loss(logits, labels), softmax(logits)
 
 
+def cce_loss_one_hot(y_pred, y_one_hot):
+    """Mean categorical cross-entropy of one-hot targets, in the book's form for them:
+    ``-log(sum_j clip(y_pred[i, j]) * y_one_hot[i, j])``; equal to :func:`cce_loss`."""
+    return jnp.mean(-jnp.log(jnp.sum(clip(y_pred) * y_one_hot, axis=1)))
+
+
+def softmax_cce_loss_one_hot_and_softmax(logits, y_one_hot):
+    """:func:`softmax_cce_loss_and_softmax` of one-hot targets:
+    ``mean(logsumexp(z_i) - sum_j z_ij * y_one_hot[i, j])`` and the softmax."""
+    loss = jnp.mean(jax.nn.logsumexp(logits, axis=1) - jnp.sum(logits * y_one_hot, axis=1))
+    return loss, softmax(logits)
+
+
 def seed_softmax_cce_loss(logits, labels):
     """The seed's fused forward: ``cce_loss(softmax(z), y)``, clip included.
 

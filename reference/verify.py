@@ -155,14 +155,17 @@ def _loss_checks(loss, fn, y_pred, y_true, rtol, scale_tol):
 def _cce(rng, rtol, scale_tol):
     batch, classes = _classes(rng)
     y = C.labels(rng, batch, classes)
-    return _loss_checks(manual.Loss_CategoricalCrossentropy(), F.cce_loss,
-                        C.clipped_predictions(rng, batch, classes, y), y, rtol, scale_tol)
+    y_pred = C.clipped_predictions(rng, batch, classes, y)
+    targets, one_hot = C.target_form(rng, y, classes)
+    return _loss_checks(manual.Loss_CategoricalCrossentropy(),
+                        F.cce_loss_one_hot if one_hot else F.cce_loss, y_pred, targets, rtol,
+                        scale_tol)
 
 
 @case("Activation_Softmax_Loss_CategoricalCrossentropy")
 def _softmax_cce(rng, rtol, scale_tol):
     batch, classes = _classes(rng)
-    y = C.labels(rng, batch, classes)
+    y, one_hot = C.target_form(rng, C.labels(rng, batch, classes), classes)
     logits = C.logits(rng, batch, classes)
     fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
     given = {"inputs": logits.copy(), "labels": y.copy()}
@@ -171,8 +174,10 @@ def _softmax_cce(rng, rtol, scale_tol):
     fused.backward(fused.output, y)
     untouched = unchanged_checks(given, {"inputs": logits, "labels": y,
                                          "dvalues": fused.output})
+    reference = (F.softmax_cce_loss_one_hot_and_softmax if one_hot
+                 else F.softmax_cce_loss_and_softmax)
     (expected_value, expected_output), expected_grad = value_and_grad_of(
-        F.softmax_cce_loss_and_softmax, has_aux=True)(given["inputs"], y)
+        reference, has_aux=True)(given["inputs"], y)
     return [
         compare("output", fused.output, expected_output, rtol, scale_tol),
         compare("loss", value, expected_value, rtol, scale_tol, logits_scale(logits)),
@@ -211,6 +216,98 @@ def _network(rng, rtol, scale_tol):
     for key, actual in net.gradients().items():
         checks += [compare(f"{key}.d{name}", actual[name], grads[key][name], rtol, scale_tol)
                    for name in ("weights", "biases")]
+    return checks
+
+
+#: float32 results agree with the float64 run of the same values to this (float32's
+#: epsilon is 1.2e-7; a dot product of 32 terms rounds 32 times).
+F32_RTOL, F32_SCALE_TOL = 1e-5, 1e-5
+
+
+def _float32_classes(rng):
+    """``{title: (make, inputs, targets)}``: every layer and loss, with inputs of one draw."""
+    batch, n_in, n_out = C.draw(rng, C.LAYER_SIZES)
+    _, weights, biases, dvalues = C.dense(rng, batch, n_in, n_out)
+    inputs, _ = C.activation(rng, batch, n_in)
+    classes = C.draw(rng, C.CLASS_SIZES)
+    y = C.labels(rng, *classes)
+    seed = int(rng.integers(2**32))
+
+    def dense(dtype):
+        layer = manual.Layer_Dense(n_in, n_out, 1e-3, 1e-3, 1e-3, 1e-3)
+        layer.weights, layer.biases = weights.astype(dtype), biases.astype(dtype)
+        return layer
+
+    outputs = C.regression(rng, *C.draw(rng, C.OUTPUT_SIZES))
+    # no predictions at the clip bounds: float32 rounds 1 - 1e-7 to 1 - 1.19e-7, where
+    # BCE's log(1 - p) is -15.9 instead of -16.1 (docs/errata.md)
+    binary = C.binary(rng, *outputs[0].shape, clipped=0.0)
+    return {
+        "Layer_Dense": (dense, inputs, dvalues),
+        "Layer_Dropout": (lambda dtype: manual.Layer_Dropout(0.5, rng=seed), inputs, None),
+        "Activation_ReLU": (lambda dtype: manual.Activation_ReLU(), inputs, None),
+        "Activation_Softmax": (lambda dtype: manual.Activation_Softmax(),
+                               C.logits(rng, *classes), None),
+        "Activation_Sigmoid": (lambda dtype: manual.Activation_Sigmoid(), inputs, None),
+        "Activation_Linear": (lambda dtype: manual.Activation_Linear(), inputs, None),
+        "Loss_CategoricalCrossentropy": (lambda dtype: manual.Loss_CategoricalCrossentropy(),
+                                         C.clipped_predictions(rng, *classes, y), y),
+        "Activation_Softmax_Loss_CategoricalCrossentropy": (
+            lambda dtype: manual.Activation_Softmax_Loss_CategoricalCrossentropy(),
+            C.logits(rng, *classes, row_scales=(1.0, 10.0)), y),
+        "Loss_BinaryCrossentropy": (lambda dtype: manual.Loss_BinaryCrossentropy(), *binary),
+        "Loss_MeanSquaredError": (lambda dtype: manual.Loss_MeanSquaredError(), *outputs),
+        "Loss_MeanAbsoluteError": (lambda dtype: manual.Loss_MeanAbsoluteError(), *outputs),
+    }
+
+
+def _results(make, inputs, targets, dtype, rng_seed):
+    """``{name: array}`` of one class run on ``inputs`` cast to ``dtype``."""
+    obj = make(dtype)
+    x = inputs.astype(dtype)
+    if isinstance(obj, manual.Loss):
+        t = targets if targets.dtype.kind in "iu" else targets.astype(dtype)
+        loss = obj.calculate(x, t)
+        obj.backward(x, t)
+        return {"loss": np.asarray(loss), "dinputs": obj.dinputs}
+    if isinstance(obj, manual.Activation_Softmax_Loss_CategoricalCrossentropy):
+        loss = obj.forward(x, targets)
+        obj.backward(obj.output, targets)
+        return {"loss": np.asarray(loss), "output": obj.output, "dinputs": obj.dinputs}
+    obj.forward(x)
+    upstream = np.random.default_rng(rng_seed).normal(size=obj.output.shape)
+    obj.backward(upstream.astype(np.float32).astype(dtype))
+    results = {"output": obj.output, "dinputs": obj.dinputs}
+    for name in ("weights", "biases"):
+        if hasattr(obj, "d" + name):
+            results["d" + name] = getattr(obj, "d" + name)
+    return results
+
+
+@case("float32 in, float32 out")
+def _float32(rng, rtol, scale_tol):
+    """Every class given float32 arrays gives float32 results, equal to its float64 results
+    on the same values to float32 precision (the float64 run is the one checked against
+    JAX above)."""
+    checks = []
+    seed = int(rng.integers(2**32))
+    def representable(x):  # the values float32 can hold, in float64
+        return x if x.dtype.kind in "iu" else x.astype(np.float32).astype(np.float64)
+
+    for title, (make, inputs, targets) in _float32_classes(rng).items():
+        inputs = representable(inputs)
+        targets = None if targets is None else representable(targets)
+        single = _results(make, inputs, targets, np.float32, seed)
+        double = _results(make, inputs, targets, np.float64, seed)
+        for name, value in single.items():
+            # rounding is relative to the terms: the inputs' and the upstream gradient's
+            scale = max(np.abs(double[name]).max(), 1.0)
+            check = compare(f"{title}.{name}", value.astype(np.float64), double[name],
+                            F32_RTOL, F32_SCALE_TOL, scale)
+            if value.dtype != np.float32:
+                check = dataclasses.replace(check, name=f"{check.name} is {value.dtype}",
+                                            ok=False)
+            checks.append(check)
     return checks
 
 

@@ -64,6 +64,30 @@ def test_sparse_and_one_hot_labels_agree(data):
     fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
     logits = np.log(np.clip(y_pred, 1e-300, None))
     assert fused.forward(logits, y) == fused.forward(logits, one_hot(y, y_pred.shape[1]))
+    fused.backward(fused.output, y)
+    sparse = fused.dinputs
+    fused.backward(fused.output, one_hot(y, y_pred.shape[1]))
+    np.testing.assert_array_equal(sparse, fused.dinputs)
+
+
+@given(prediction_cases())
+def test_one_hot_targets_match_the_books_one_hot_formula(data):
+    # -log(sum_j clip(p_ij) y_ij) and logsumexp(z_i) - sum_j z_ij y_ij: the one-hot forms
+    # as the book writes them, in JAX (not via the labels the sparse form reads)
+    y_pred, y = data
+    targets = one_hot(y, y_pred.shape[1])
+    value, dinputs = _cce(y_pred, targets)
+    expected_value, expected_grad = value_and_grad_of(F.cce_loss_one_hot)(y_pred, targets)
+    assert_agrees("loss", value, expected_value)
+    assert_agrees("dinputs", dinputs, expected_grad)
+    logits = np.log(np.clip(y_pred, 1e-300, None))
+    fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
+    value = fused.forward(logits, targets)
+    fused.backward(fused.output, targets)
+    (expected_value, _), expected_grad = value_and_grad_of(
+        F.softmax_cce_loss_one_hot_and_softmax, has_aux=True)(logits, targets)
+    assert_agrees("fused loss", value, expected_value, scale=logits_scale(logits))
+    assert_agrees("fused dinputs", fused.dinputs, expected_grad, scale=fused_scale(logits))
 
 
 def test_cce_clip_convention_at_and_beyond_the_bounds():
