@@ -5,6 +5,7 @@ Subcommands import what they need when they run: ``nnfs-ref --help`` and
 for ``--plot``.
 """
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -51,8 +52,30 @@ def default_jobs():
     return min(2, os.cpu_count() or 1)
 
 
+def prepare_verify_worker():
+    """The first task of verify's worker processes: import JAX and the cases (while the
+    main process does the same), float64 and the compilation cache on."""
+    from reference import compare, verify  # noqa: F401
+
+    compare.enable_x64()
+    compare.enable_compilation_cache()
+
+
 def cmd_verify(args):
     """Compare every manual class with its JAX reference; exit 0 if all agree, 1 if not."""
+    from reference.compare import process_pool  # no JAX yet
+
+    jobs = args.jobs or default_jobs()
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if jobs > 1:  # started before this process imports JAX: both import at once
+            pool = stack.enter_context(process_pool(jobs - 1))
+            for _ in range(jobs - 1):
+                pool.submit(prepare_verify_worker)
+        return _verify(args, jobs, pool)
+
+
+def _verify(args, jobs, pool):
     import reference
     from reference import verify
 
@@ -63,7 +86,7 @@ def cmd_verify(args):
     if args.scale_tol is None:
         args.scale_tol = reference.SCALE_TOL
     rows = verify.run(seed=args.seed, examples=args.examples, rtol=args.rtol,
-                      scale_tol=args.scale_tol, jobs=args.jobs or default_jobs())
+                      scale_tol=args.scale_tol, jobs=jobs, pool=pool)
     print(f"nnfs-ref verify: {args.examples} random cases per class (seed {args.seed}), "
           f"float64, an entry agrees when\n  |manual - jax| <= {args.rtol:g}*|jax| + "
           f"{args.scale_tol:g}*max|jax over the array|")

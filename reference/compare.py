@@ -83,6 +83,16 @@ def enable_compilation_cache():
     return folder
 
 
+def process_pool(workers):
+    """A pool of ``workers`` fresh processes, spawned (JAX does not survive a fork).
+    Importing this module does not import JAX: a caller can start the pool first."""
+    import concurrent.futures
+    import multiprocessing
+
+    return concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def require_x64():
     """Raise unless JAX computes in float64 (else float64 tolerances are meaningless)."""
     import jax

@@ -12,6 +12,7 @@ The registry is declarative: each case is a function decorated with
 :class:`Row` objects until they are printed.
 """
 
+import contextlib
 import dataclasses
 
 import numpy as np
@@ -26,6 +27,7 @@ from reference.compare import (
     SCALE_TOL,
     GradientCheck,
     check_vjp,
+    process_pool,
     compare,
     fused_scale,
     logits_scale,
@@ -412,14 +414,15 @@ def _worker(indices, seed, examples, rtol, scale_tol):
     return run_cases(indices, seed, examples, rtol, scale_tol)
 
 
-def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL, jobs=1):
+def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL, jobs=1, pool=None):
     """Run every case ``examples`` times; return one :class:`Row` per (class, gradient).
 
     Each row is the worst example for that gradient, ``ok`` only if every
     example agreed, ``failed`` the number of examples that did not. With
     ``jobs`` > 1, every ``jobs``-th case runs in one of ``jobs - 1`` fresh
     processes (most of a case's time is JAX compiling its references, on one
-    core); the rows are the same for any ``jobs``.
+    core); the rows are the same for any ``jobs``. ``pool``: a process pool of
+    ``jobs - 1`` workers to use instead (started early, it imports JAX meanwhile).
     """
     require_x64()
     if examples < 1:
@@ -429,11 +432,9 @@ def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL, jobs=1):
     shares = [list(range(len(CASES)))[j::jobs] for j in range(jobs)]
     rows = []
     if jobs > 1:
-        import concurrent.futures
-        import multiprocessing
-
-        with concurrent.futures.ProcessPoolExecutor(
-                jobs - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with contextlib.ExitStack() as stack:
+            if pool is None:
+                pool = stack.enter_context(process_pool(jobs - 1))
             futures = [pool.submit(_worker, share, seed, examples, rtol, scale_tol)
                        for share in shares[1:]]
             rows += run_cases(shares[0], seed, examples, rtol, scale_tol)
