@@ -16,7 +16,8 @@ are written next to the pages. Generators:
 - ``checker``: the timings of ``check_layer``, in ``benchmark.md``;
 - ``train``: the seed's run, its log's first and last lines and ``train.png``, in
   ``training.md``;
-- ``tasks``: the same for the book's binary and sine tasks, in ``training.md``.
+- ``tasks``: the same for the book's binary and sine tasks, in ``training.md``;
+- ``timings``: how long ``verify``, ``mutants`` and the suite take, in ``testing.md``.
 """
 
 import os
@@ -99,6 +100,62 @@ def tasks_block(docs):
     return "```text\n" + "\n\n".join(runs) + "\n```"
 
 
+def _seconds(argv, cache, extra_env=None):
+    """Wall-clock seconds of ``argv`` (run from the project's folder) with JAX's compilation
+    cache in ``cache``; a failing command is an error, not a figure."""
+    import subprocess
+    import time
+
+    env = {**os.environ, "NNFS_REF_JAX_CACHE": cache, **(extra_env or {})}
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env,
+                          cwd=os.path.dirname(DOCS))
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {(done.stdout + done.stderr)[-500:]}")
+    return elapsed
+
+
+#: Runs of each timed command; the table gives their median, min and max.
+TIMED_RUNS = 3
+
+
+def timings_block(docs):
+    """How long verification takes: each command run :data:`TIMED_RUNS` times."""
+    import statistics
+    import tempfile
+
+    cli = [sys.executable, "-m", "nnfs_ref.cli"]
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    rows = {key: [] for key in ("cold", "warm", "one", "mutants", "suite", "blas1", "blas2")}
+    for _ in range(TIMED_RUNS):
+        with tempfile.TemporaryDirectory() as cache:
+            rows["cold"].append(_seconds(cli + ["verify"], cache))
+            rows["warm"].append(_seconds(cli + ["verify"], cache))
+            rows["one"].append(_seconds(cli + ["verify", "--jobs", "1"], cache))
+        with tempfile.TemporaryDirectory() as cache:  # as .ci/run: mutants, then the suite
+            rows["mutants"].append(_seconds(cli + ["mutants"], cache, {"CI": "true"}))
+            rows["suite"].append(_seconds(pytest, cache, {"CI": "true"}))
+        sine = cli + ["train", "--task", "sine", "--epochs", "1001", "--quiet"]
+        rows["blas1"].append(_seconds(sine + ["--blas-threads", "1"], "off"))
+        rows["blas2"].append(_seconds(sine + ["--blas-threads", "2"], "off"))
+    described = [
+        ("cold", "`nnfs-ref verify`, empty compilation cache (a first run)"),
+        ("warm", "`nnfs-ref verify` again (the cache filled)"),
+        ("one", "`nnfs-ref verify --jobs 1` (one process, the cache filled)"),
+        ("mutants", "`CI=true nnfs-ref mutants`, empty cache (as `.ci/run`)"),
+        ("suite", "`CI=true python -m pytest` after the mutants (as `.ci/run`)"),
+        ("blas1", "`nnfs-ref train --task sine --epochs 1001 --blas-threads 1`"),
+        ("blas2", "the same with `--blas-threads 2`"),
+    ]
+    lines = [f"| command | median of {TIMED_RUNS} | min | max |", "| --- | --- | --- | --- |"]
+    for key, text in described:
+        times = rows[key]
+        lines.append(f"| {text} | {statistics.median(times):.1f} s | {min(times):.1f} s | "
+                     f"{max(times):.1f} s |")
+    return "\n".join(lines)
+
+
 #: name -> (page, generator)
 GENERATORS = {
     "verify": ("verify.md", verify_block),
@@ -107,6 +164,7 @@ GENERATORS = {
     "checker": ("benchmark.md", checker_block),
     "train": ("training.md", train_block),
     "tasks": ("training.md", tasks_block),
+    "timings": ("testing.md", timings_block),
 }
 
 

@@ -111,3 +111,17 @@ def test_bce_clip_convention():
     expected = np.array([[-1 / lo, 1 / (1 - hi), 0.0, 0.0, 0.0, -1 / 0.5]]) / 6
     np.testing.assert_allclose(loss.dinputs, expected, rtol=1e-12)
     assert np.all(np.isfinite(loss.dinputs))
+
+
+def test_float32_rounds_the_upper_clip_bound():
+    # 1 - 1e-7 is not a float32: float32 rounds it to 1 - 2**-23 (1 - 1.19e-7), so BCE's
+    # -log(1 - p) at the bound is 15.94 in float32 and 16.12 in float64
+    rounded = np.float64(np.float32(1 - 1e-7))
+    assert rounded == 1 - 2.0**-23
+    p, y = np.array([[1.0]]), np.array([[0.0]])
+    loss = manual.Loss_BinaryCrossentropy()
+    single = loss.calculate(p.astype(np.float32), y.astype(np.float32))
+    double = loss.calculate(p, y)
+    assert single.dtype == np.float32 and double.dtype == np.float64
+    np.testing.assert_allclose(single, -np.log(2.0**-23), rtol=1e-6)
+    np.testing.assert_allclose(double, -np.log(1 - manual.CLIP_MAX), rtol=1e-12)  # 16.12
