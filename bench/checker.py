@@ -33,14 +33,15 @@ def _counted(layer):
     return layer
 
 
-def measure(repeats=5):
-    """One record per case: median and min seconds, forward calls, the verdict."""
+def measure(repeats=5, cases=CASES):
+    """One record per case of ``cases`` (default :data:`CASES`): median and min seconds,
+    forward calls, the verdict."""
     import manual
     from reference import check_layer
 
     records = []
     rng = np.random.default_rng(0)
-    for label, make, shape, zeros, mode in CASES:
+    for label, make, shape, zeros, mode in cases:
         inputs = rng.standard_normal(shape)
         inputs[rng.random(shape) < zeros] = 0.0
         times, calls, verdict = [], 0, ""
@@ -58,10 +59,10 @@ def measure(repeats=5):
     return records
 
 
-def main(repeats=5):
+def main(repeats=5, cases=CASES):
     from reference.compare import format_rows
 
-    records = measure(repeats)
+    records = measure(repeats, cases)
     print(f"check_layer, finite differences, median of {repeats} runs")
     print(format_rows(["case", "inputs", "mode", "median s", "min s", "forward calls",
                        "verdict"],

@@ -160,23 +160,16 @@ def guess_loss_data(cls_name):
 
 
 def loss_data(predictions, targets, shape, rng):
-    """Random ``(y_pred, y_true)`` of the given kinds, ``shape = (batch, outputs)``."""
+    """Random ``(y_pred, y_true)`` of the given kinds, ``shape = (batch, outputs)``, made
+    as the checker's search makes them (:func:`reference.cases.predictions_of`)."""
+    from reference import cases
+
     batch, outputs = (shape + (3,))[:2] if len(shape) == 1 else shape[:2]
-    if predictions == "probabilities":
-        y_pred = rng.dirichlet(np.ones(outputs), size=batch) * 0.98 + 0.02 / outputs
-    elif predictions == "unit":
-        y_pred = rng.uniform(0.05, 0.95, size=(batch, outputs))
-    else:
-        y_pred = rng.standard_normal((batch, outputs))
-    if targets == "labels":
-        y_true = rng.integers(0, outputs, size=batch)
-    elif targets == "onehot":
-        y_true = np.eye(outputs)[rng.integers(0, outputs, size=batch)]
-    elif targets == "binary":
-        y_true = rng.integers(0, 2, size=(batch, outputs)) * 1.0
-    else:
-        y_true = rng.standard_normal((batch, outputs))
-    return y_pred, y_true
+    raw = rng.standard_normal((batch, outputs)) * 2
+    labels = rng.integers(0, outputs, size=batch)
+    bits = rng.integers(0, 2, size=(batch, outputs)) * 1.0
+    return (cases.predictions_of(predictions, raw),
+            cases.targets_of(targets, labels, bits, rng.standard_normal((batch, outputs))))
 
 
 def run(args):

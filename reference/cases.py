@@ -118,6 +118,37 @@ def binary(rng, batch, outputs, clipped=0.2, hard=True):
     return y_pred, y_true
 
 
+#: The kinds of a loss's predictions and targets (the checker's search, ``nnfs-ref check``).
+PREDICTIONS = ("probabilities", "logits", "unit", "values")
+TARGETS = ("labels", "onehot", "binary", "values")
+
+
+def predictions_of(kind, raw):
+    """A loss's predictions of ``kind`` (one of :data:`PREDICTIONS`) made from the real
+    draws ``raw`` (batch, outputs): ``probabilities`` are softmax rows of ``clip(raw, -5,
+    5)``, ``unit`` values the sigmoid of it mapped into [0.01, 0.99] (away from a clip),
+    ``logits`` and ``values`` ``raw`` itself."""
+    if kind == "probabilities":
+        exp = np.exp(np.clip(raw, -5, 5))
+        return exp / exp.sum(axis=1, keepdims=True)
+    if kind == "unit":
+        return 0.01 + 0.98 / (1 + np.exp(-np.clip(raw, -5, 5)))
+    return raw
+
+
+def targets_of(kind, labels, bits, raw):
+    """A loss's targets of ``kind`` (one of :data:`TARGETS`) from the draws: ``labels``
+    (batch,) integers in [0, outputs), ``bits`` (batch, outputs) of 0.0 and 1.0, and ``raw``
+    (batch, outputs) reals (for ``values`` only; None will do for the others)."""
+    if kind == "labels":
+        return labels
+    if kind == "onehot":
+        return one_hot(labels, bits.shape[1])
+    if kind == "binary":
+        return bits
+    return raw
+
+
 def network(rng, batch, n_inputs=2, hidden=64, classes=3):
     """``(params, X, y)`` for the seed's network, biases non-zero."""
     def layer(a, b):

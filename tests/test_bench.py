@@ -63,3 +63,21 @@ def test_bad_bench_options(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
     assert info.value.code == 2
+
+
+def test_the_checker_bench_counts_forward_calls_and_reports_verdicts(capsys):
+    from bench import checker
+
+    small = [("Layer_Dense(5, 3)", lambda m: m.Layer_Dense(5, 3), (4, 5), 0.0, mode)
+             for mode in ("entries", "directions")]
+    small.append(("Activation_ReLU, 40% exact zeros", lambda m: m.Activation_ReLU(), (4, 5),
+                  0.4, "auto"))
+    records = checker.main(repeats=2, cases=small)
+    entries, directions, relu = records
+    assert [r["verdict"] for r in records] == ["ok", "ok", "ok"]
+    # entry by entry: at least two forwards per entry of inputs (20), weights (15), biases (3)
+    assert entries["forward_calls"] >= 2 * (20 + 15 + 3)
+    assert 0 < directions["forward_calls"] < entries["forward_calls"]
+    assert all(0 < r["min_s"] <= r["median_s"] and r["repeats"] == 2 for r in records)
+    out = capsys.readouterr().out
+    assert "median of 2 runs" in out and "forward calls" in out and "Layer_Dense(5, 3)" in out

@@ -15,6 +15,7 @@ import inspect
 
 import numpy as np
 
+from reference import cases
 from reference.check.core import check_layer, check_loss
 
 #: Sizes drawn: mostly small (Hypothesis shrinks toward 1), sometimes wide.
@@ -22,8 +23,7 @@ SMALL, WIDE = 6, (16, 33)
 #: Largest magnitude of a drawn value.
 MAX_MAGNITUDE = 100.0
 #: The kinds of a loss's predictions and targets (``data=``, and ``nnfs-ref check``'s options).
-PREDICTIONS = ("probabilities", "logits", "unit", "values")
-TARGETS = ("labels", "onehot", "binary", "values")
+PREDICTIONS, TARGETS = cases.PREDICTIONS, cases.TARGETS
 
 
 @dataclasses.dataclass
@@ -121,25 +121,13 @@ def _loss_case(data):
     def case(draw):
         batch = _size(draw)
         outputs = _size(draw, 2 if targets in ("labels", "onehot") else 1)
-        raw = _values(draw, (batch, outputs))
-        if predictions == "probabilities":
-            exp = np.exp(np.clip(raw, -5, 5))
-            y_pred = exp / exp.sum(axis=1, keepdims=True)
-        elif predictions == "unit":
-            y_pred = 0.01 + 0.98 / (1 + np.exp(-np.clip(raw, -5, 5)))
-        else:
-            y_pred = raw
         labels = np.array(draw(st.lists(st.integers(0, outputs - 1), min_size=batch,
                                         max_size=batch)))
-        if targets == "labels":
-            y_true = labels
-        elif targets == "onehot":
-            y_true = np.eye(outputs)[labels]
-        elif targets == "binary":
-            y_true = np.array(draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=batch * outputs,
-                                            max_size=batch * outputs))).reshape(batch, outputs)
-        else:
-            y_true = _values(draw, (batch, outputs))
+        bits = np.array(draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=batch * outputs,
+                                      max_size=batch * outputs))).reshape(batch, outputs)
+        y_pred = cases.predictions_of(predictions, _values(draw, (batch, outputs)))
+        raw = _values(draw, (batch, outputs)) if targets == "values" else None
+        y_true = cases.targets_of(targets, labels, bits, raw)
         return y_pred, y_true, draw(st.integers(0, 2**16))
     return case()
 
