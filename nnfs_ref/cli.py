@@ -442,11 +442,24 @@ def main(argv=None):
         description="The nnfs book's network with hand-written gradients, proven against JAX.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an unexpected error (a bug in nnfs-ref)")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_verify, _add_check, _add_train, _add_bench, _add_mutants, _add_docs):
         add(sub)
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print(f"nnfs-ref {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: one line, unless asked for the traceback
+        if args.debug:
+            raise
+        print(f"nnfs-ref {args.command}: unexpected error: {type(exc).__name__}: {exc} "
+              "(a bug in nnfs-ref; 'nnfs-ref --debug ...' shows the traceback)",
+              file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -61,3 +61,20 @@ def test_bad_input_is_one_line_and_exit_2(argv, fragments):
     assert lines[0].startswith("nnfs-ref") and "error:" in lines[0]
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def _broken_docs(args):
+    raise RuntimeError("planted")
+
+
+def test_an_unexpected_error_is_one_line_exit_3_and_debug_shows_the_traceback(
+        monkeypatch, capsys):
+    from nnfs_ref import cli
+
+    monkeypatch.setattr(cli, "cmd_docs", _broken_docs)
+    assert cli.main(["docs", "verify"]) == 3
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "unexpected error: RuntimeError: planted" in err and "--debug" in err
+    with pytest.raises(RuntimeError, match="planted"):
+        cli.main(["--debug", "docs", "verify"])
