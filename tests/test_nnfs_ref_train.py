@@ -1,7 +1,9 @@
 """``nnfs-ref train``: the seed's log line for line, save/load, plots, divergence, bad options.
 
-Every run is a subprocess: ``nnfs.init()`` patches NumPy globally and must
-never touch the test process.
+Every run that trains is a subprocess: ``nnfs.init()`` patches NumPy globally
+and must never touch the test process. Usage errors stop before ``nnfs.init()``
+and are checked in this process (``usage_error`` makes sure NumPy is untouched);
+tests/test_nnfs_ref_cli.py runs them in subprocesses too.
 """
 
 import os
@@ -24,6 +26,22 @@ def nnfs_ref(*args, check=True):
     if check:
         assert result.returncode == 0, result.stderr
     return result
+
+
+_DOT = np.dot
+
+
+def usage_error(capsys, *args):
+    """The one line ``nnfs-ref train args`` prints on stderr when it stops with exit 2."""
+    from nnfs_ref import cli
+
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", *args])
+    assert info.value.code == 2
+    assert np.dot is _DOT  # nnfs.init() was never reached
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1, captured.err
+    return captured.err
 
 
 def seed_log(learning_rate, epochs):
@@ -85,12 +103,9 @@ GOOD = {"dense1_weights": np.zeros((2, 64)), "dense1_biases": np.zeros((1, 64)),
     ({**GOOD, "dense1_biases": np.array([[{"a": 1}] * 64], dtype=object)},
      "holds Python objects, not arrays of numbers"),
 ])
-def test_load_rejects_bad_files(tmp_path, arrays, message):
-    result = nnfs_ref("train", "--epochs", "1", "--load", _write(tmp_path / "p.npz", **arrays),
-                      check=False)
-    assert result.returncode == 2
-    assert message in result.stderr and len(result.stderr.splitlines()) == 1
-    assert "pickle" not in result.stderr and result.stdout == ""
+def test_load_rejects_bad_files(tmp_path, arrays, message, capsys):
+    err = usage_error(capsys, "--epochs", "1", "--load", _write(tmp_path / "p.npz", **arrays))
+    assert message in err and "pickle" not in err
 
 
 def _broken(tmp_path, kind):
@@ -119,11 +134,9 @@ def _broken(tmp_path, kind):
     ("text", "is not an .npz archive written by --save"),
     ("missing", "no such file (did you mean"),
 ])
-def test_load_names_each_kind_of_broken_file_in_one_line(tmp_path, kind, message):
-    result = nnfs_ref("train", "--epochs", "1", "--load", _broken(tmp_path, kind), check=False)
-    assert result.returncode == 2 and result.stdout == ""
-    assert len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
-    assert "pickle" not in result.stderr and "Traceback" not in result.stderr
+def test_load_names_each_kind_of_broken_file_in_one_line(tmp_path, kind, message, capsys):
+    err = usage_error(capsys, "--epochs", "1", "--load", _broken(tmp_path, kind))
+    assert message in err and "pickle" not in err
 
 
 def test_save_and_plot_name_the_files_they_write(tmp_path):
@@ -160,10 +173,8 @@ def test_divergence_stops_with_a_clear_error():
     (["--save", "/no/such/folder/p.npz"], "the folder /no/such/folder does not exist"),
     (["--plot", "/no/such/folder/p.png"], "the folder /no/such/folder does not exist"),
 ])
-def test_bad_options_are_usage_errors(args, message):
-    result = nnfs_ref("train", *args, check=False)
-    assert result.returncode == 2
-    assert len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
+def test_bad_options_are_usage_errors(args, message, capsys):
+    assert message in usage_error(capsys, *args)
 
 
 def test_options_change_the_run_and_quiet_is_quiet(tmp_path):
@@ -266,22 +277,18 @@ def test_tasks_and_optimizers_learn(args, first, floor, tmp_path):
     (["--dropout", "1"], "--dropout must lie in [0, 1), got 1.0"),
     (["--optimizer", "lion"], "invalid choice: 'lion'"),
 ])
-def test_bad_optimizer_and_task_options_are_usage_errors(args, message):
-    result = nnfs_ref("train", *args, check=False)
-    assert result.returncode == 2
-    assert len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
+def test_bad_optimizer_and_task_options_are_usage_errors(args, message, capsys):
+    assert message in usage_error(capsys, *args)
 
 
-def test_load_checks_the_tasks_shapes(tmp_path):
+def test_load_checks_the_tasks_shapes(tmp_path, capsys):
     spiral = _write(tmp_path / "spiral.npz", **GOOD)
-    result = nnfs_ref("train", "--task", "sine", "--epochs", "1", "--load", spiral, check=False)
-    assert result.returncode == 2
-    assert "lacks the array(s) dense3_weights, dense3_biases" in result.stderr
+    assert "lacks the array(s) dense3_weights, dense3_biases" in usage_error(
+        capsys, "--task", "sine", "--epochs", "1", "--load", spiral)
     three = _write(tmp_path / "three.npz", **GOOD, dense3_weights=np.zeros((64, 1)),
                    dense3_biases=np.zeros((1, 1)))
-    result = nnfs_ref("train", "--task", "sine", "--epochs", "1", "--load", three, check=False)
-    assert result.returncode == 2
-    assert "dense1_weights has shape (2, 64), expected (1, 64)" in result.stderr
+    assert "dense1_weights has shape (2, 64), expected (1, 64)" in usage_error(
+        capsys, "--task", "sine", "--epochs", "1", "--load", three)
 
 
 @pytest.mark.parametrize("task", ["binary", "sine"])
