@@ -2,10 +2,10 @@
 
 The arrays come from :mod:`reference.cases` (the builders the property tests
 use too): sizes from its pools (a batch of 1, a width of 1, equal sizes, a
-batch equal to a width, and up to 64 x 32), random
-weights, random non-zero biases and a random upstream gradient (never all
-ones), plus the awkward points: inputs exactly 0 at the ReLU kink,
-predictions inside and on the bounds of the clip, logits up to |1e4|.
+batch equal to a width, and up to 64 x 32), random weights, random non-zero
+biases and a random upstream gradient (never all ones), plus the awkward
+points: inputs exactly 0 at the ReLU kink, predictions inside and on the bounds
+of the clip, logits up to |1e4|, sparse and one-hot targets, and float32.
 
 The registry is declarative: each case is a function decorated with
 ``@case("Title")``, which names the class it checks once. A run's rows are
@@ -27,10 +27,10 @@ from reference.compare import (
     SCALE_TOL,
     GradientCheck,
     check_vjp,
-    process_pool,
     compare,
     fused_scale,
     logits_scale,
+    process_pool,
     require_x64,
     saturation_scales,
     unchanged_checks,
@@ -91,6 +91,7 @@ def _dense_regularized(rng, rtol, scale_tol):
     params = {"weights": weights, "biases": biases}
     _, (dparams, dinputs) = vjp_of(F.dense)(params, inputs, dvalues)
     penalty, reg = value_and_grad_of(F.dense_penalty)(params, (l1w, l2w, l1b, l2b))
+
     def total(name):  # in NumPy: a JAX sum would compile once more per shape
         return np.asarray(dparams[name]) + np.asarray(reg[name])
 
@@ -290,9 +291,11 @@ def _results(make, inputs, targets, dtype, rng_seed):
 def _float32(rng, rtol, scale_tol):
     """Every class given float32 arrays gives float32 results, equal to its float64 results
     on the same values to float32 precision (the float64 run is the one checked against
-    JAX above)."""
+    JAX above). These rows have their own tolerances (:data:`F32_RTOL`,
+    :data:`F32_SCALE_TOL`); ``rtol`` and ``scale_tol`` are the float64 rows'."""
     checks = []
     seed = int(rng.integers(2**32))
+
     def representable(x):  # the values float32 can hold, in float64
         return x if x.dtype.kind in "iu" else x.astype(np.float32).astype(np.float64)
 
@@ -302,7 +305,8 @@ def _float32(rng, rtol, scale_tol):
         single = _results(make, inputs, targets, np.float32, seed)
         double = _results(make, inputs, targets, np.float64, seed)
         for name, value in single.items():
-            # rounding is relative to the terms: the inputs' and the upstream gradient's
+            # rounding is relative to the terms the results are made of, of size about 1
+            # (standard normal inputs, weights and upstream gradients) or larger
             scale = max(np.abs(double[name]).max(), 1.0)
             check = compare(f"{title}.{name}", value.astype(np.float64), double[name],
                             F32_RTOL, F32_SCALE_TOL, scale)
