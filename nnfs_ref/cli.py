@@ -63,8 +63,9 @@ def prepare_verify_worker():
 
 def cmd_verify(args):
     """Compare every manual class with its JAX reference; exit 0 if all agree, 1 if not."""
-    from reference.compare import process_pool  # no JAX yet
+    from reference.compare import process_pool, quick_compilation  # no JAX yet
 
+    quick_compilation()  # before the workers start: they inherit it
     jobs = args.jobs or default_jobs()
     with contextlib.ExitStack() as stack:
         pool = None
@@ -178,6 +179,10 @@ def cmd_mutants(args):
     from tqdm import tqdm
 
     from nnfs_ref import mutants
+    from reference.compare import enable_compilation_cache, quick_compilation
+
+    quick_compilation()  # here and in the test processes, which inherit it
+    enable_compilation_cache()
 
     paths = []
     for path in args.tests or [mutants.DEFAULT_TESTS]:

@@ -1,8 +1,9 @@
 """Test configuration: float64 JAX, Hypothesis profiles.
 
 ``jax_enable_x64`` is switched on here, before any test module creates an
-array, and JAX's compilation cache is kept on disk (``NNFS_REF_JAX_CACHE``
-names its folder; ``off`` turns it off). Profiles: ``fast`` (the default, for
+array; JAX compiles without LLVM's optimizations (``quick_compilation``) and
+keeps its compilation cache on disk (``NNFS_REF_JAX_CACHE`` names its folder;
+``off`` turns it off). Profiles: ``fast`` (the default, for
 a quick local run), Hypothesis's built-in ``ci`` (loaded when the ``CI``
 environment variable is set) and ``thorough`` (many more examples);
 ``HYPOTHESIS_PROFILE=name`` picks one.
@@ -15,8 +16,9 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from reference.compare import enable_compilation_cache  # noqa: E402
+from reference.compare import enable_compilation_cache, quick_compilation  # noqa: E402
 
+quick_compilation()  # before anything is compiled
 enable_compilation_cache()  # the compiled references, shared by workers and later runs
 
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
