@@ -59,6 +59,7 @@ def test_bad_input_is_one_line_and_exit_2(argv, fragments):
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("nnfs-ref") and "error:" in lines[0]
+    assert "---" not in lines[0] and "Traceback" not in lines[0]  # flags spelled once
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
 
