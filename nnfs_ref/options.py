@@ -39,32 +39,23 @@ def number(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
-def positive_int(text):
-    value = integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _bounded(parse, ok, expected):
+    """An argument type: ``parse(text)``, refused unless ``ok(value)``, with the message
+    "expected ``expected``, got ``text``"."""
+    def convert(text):
+        value = parse(text)
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+        return value
+    return convert
 
 
-def positive_float(text):
-    value = number(text)
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
-    return value
-
-
-def nonnegative_float(text):
-    value = number(text)
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a finite non-negative number, got {text}")
-    return value
-
-
-def nonnegative_int(text):
-    value = integer(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
+positive_int = _bounded(integer, lambda v: v >= 1, "a positive integer")
+nonnegative_int = _bounded(integer, lambda v: v >= 0, "a non-negative integer")
+positive_float = _bounded(number, lambda v: v > 0 and math.isfinite(v),
+                          "a positive finite number")
+nonnegative_float = _bounded(number, lambda v: v >= 0 and math.isfinite(v),
+                             "a finite non-negative number")
 
 
 def _writable(path):
