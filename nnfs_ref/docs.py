@@ -116,6 +116,19 @@ def _seconds(argv, cache, extra_env=None):
     return elapsed
 
 
+#: The rows of the timings table: key, what was run.
+TIMED = [
+    ("cold", "`nnfs-ref verify`, empty compilation cache (a first run)"),
+    ("warm", "`nnfs-ref verify` again (the cache filled)"),
+    ("one", "`nnfs-ref verify --jobs 1` (one process, the cache filled)"),
+    ("mutants", "`CI=true nnfs-ref mutants`, empty cache (as `.ci/run`)"),
+    ("suite", "`CI=true python -m pytest` after the mutants (as `.ci/run`; all but "
+              "the test that this table is filled)"),
+    ("blas1", "`nnfs-ref train --task sine --epochs 1001 --blas-threads 1`"),
+    ("blas2", "the same with `--blas-threads 2`"),
+]
+
+
 #: Runs of each timed command; the table gives their median, min and max.
 TIMED_RUNS = 3
 
@@ -129,7 +142,7 @@ def timings_block(docs):
     # the one test that this very block is filled cannot pass while it is being made
     pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--deselect",
               "tests/test_nnfs_ref_docs.py::test_every_block_holds_generated_output"]
-    rows = {key: [] for key in ("cold", "warm", "one", "mutants", "suite", "blas1", "blas2")}
+    rows = {key: [] for key, _ in TIMED}
     for _ in range(TIMED_RUNS):
         with tempfile.TemporaryDirectory() as cache:
             rows["cold"].append(_seconds(cli + ["verify"], cache))
@@ -141,18 +154,8 @@ def timings_block(docs):
         sine = cli + ["train", "--task", "sine", "--epochs", "1001", "--quiet"]
         rows["blas1"].append(_seconds(sine + ["--blas-threads", "1"], "off"))
         rows["blas2"].append(_seconds(sine + ["--blas-threads", "2"], "off"))
-    described = [
-        ("cold", "`nnfs-ref verify`, empty compilation cache (a first run)"),
-        ("warm", "`nnfs-ref verify` again (the cache filled)"),
-        ("one", "`nnfs-ref verify --jobs 1` (one process, the cache filled)"),
-        ("mutants", "`CI=true nnfs-ref mutants`, empty cache (as `.ci/run`)"),
-        ("suite", "`CI=true python -m pytest` after the mutants (as `.ci/run`; all but "
-                  "the test that this table is filled)"),
-        ("blas1", "`nnfs-ref train --task sine --epochs 1001 --blas-threads 1`"),
-        ("blas2", "the same with `--blas-threads 2`"),
-    ]
     lines = [f"| command | median of {TIMED_RUNS} | min | max |", "| --- | --- | --- | --- |"]
-    for key, text in described:
+    for key, text in TIMED:
         times = rows[key]
         lines.append(f"| {text} | {statistics.median(times):.1f} s | {min(times):.1f} s | "
                      f"{max(times):.1f} s |")
