@@ -54,11 +54,10 @@ def default_jobs():
 
 def prepare_verify_worker():
     """The first task of verify's worker processes: import JAX and the cases (while the
-    main process does the same), float64 and the compilation cache on."""
+    main process does the same), and prepare JAX."""
     from reference import compare, verify  # noqa: F401
 
-    compare.enable_x64()
-    compare.enable_compilation_cache()
+    compare.prepare_jax()
 
 
 def cmd_verify(args):
@@ -80,8 +79,9 @@ def _verify(args, jobs, pool):
     import reference
     from reference import verify
 
-    reference.enable_x64()
-    reference.enable_compilation_cache()
+    from reference.compare import prepare_jax
+
+    prepare_jax()
     if args.rtol is None:
         args.rtol = reference.RTOL
     if args.scale_tol is None:
@@ -110,7 +110,8 @@ def _verify(args, jobs, pool):
 
 
 def cmd_train(args, parser):
-    """Train one of the book's tasks; exit 0, 1 if it diverged or a file is bad, 2 if misused."""
+    """Train one of the book's tasks; exit 0, 1 if it diverged, 2 if misused (a bad option
+    or a bad --load file)."""
     import numpy as np
 
     from nnfs_ref import train
@@ -148,7 +149,7 @@ def cmd_train(args, parser):
         train.plot(result, args.plot, title=f"nnfs-ref train --task {config.task}: "
                                             f"{config.epochs} epochs, {config.optimizer}"
                                             + (f" ({options})" if options else ""))
-    if not config.quiet and config.epochs:
+    if not config.quiet:
         print(f"nnfs-ref train: {config.task}, {config.optimizer}"
               + (f" ({options})" if options else "")
               + f", {config.epochs} epochs, final accuracy {result.accuracies[-1]:.3f}, "
@@ -179,10 +180,9 @@ def cmd_mutants(args):
     from tqdm import tqdm
 
     from nnfs_ref import mutants
-    from reference.compare import enable_compilation_cache, quick_compilation
+    from reference.compare import prepare_jax
 
-    quick_compilation()  # here and in the test processes, which inherit it
-    enable_compilation_cache()
+    prepare_jax()  # here, and in the test processes, which inherit the quick compilation
 
     paths = []
     for path in args.tests or [mutants.DEFAULT_TESTS]:
@@ -419,16 +419,17 @@ def _add_mutants(sub):
 
 def _add_docs(sub):
     """The ``docs`` subcommand's parser."""
+    from nnfs_ref.docs import GENERATORS  # no JAX, no matplotlib
+
+    names = ", ".join(GENERATORS)
     docs = sub.add_parser(
         "docs",
-        help="regenerate every table and figure in docs/ (verify, mutants, bench, checker, "
-             "train)",
+        help=f"regenerate every table and figure in docs/ ({names})",
         description="Run the commands behind the tables and figures of docs/ and write their "
-                    "output into the pages' generated blocks (about 12 minutes for all).",
+                    "output into the pages' generated blocks (about 16 minutes for all).",
     )
     docs.add_argument("names", nargs="*", metavar="NAME",
-                      help="the blocks to regenerate (default all): verify, mutants, bench, "
-                           "checker, train, tasks")
+                      help=f"the blocks to regenerate (default all): {names}")
     docs.set_defaults(run=cmd_docs)
 
 

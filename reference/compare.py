@@ -104,6 +104,15 @@ def quick_compilation():
         os.environ["XLA_FLAGS"] = f"{flags} {QUICK_COMPILE_FLAG}".strip()
 
 
+def prepare_jax():
+    """JAX as the commands and the tests run it: quick compilation (:func:`quick_compilation`,
+    first, before anything is compiled), float64 (:func:`enable_x64`) and the compilation
+    cache (:func:`enable_compilation_cache`). Returns the cache folder, or None."""
+    quick_compilation()
+    enable_x64()
+    return enable_compilation_cache()
+
+
 def process_pool(workers):
     """A pool of ``workers`` fresh processes, spawned (JAX does not survive a fork).
     Importing this module does not import JAX: a caller can start the pool first."""

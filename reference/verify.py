@@ -410,11 +410,10 @@ def run_cases(indices, seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL):
 
 
 def _worker(indices, seed, examples, rtol, scale_tol):
-    """:func:`run_cases` in a fresh process (float64 and the compilation cache on)."""
-    from reference.compare import enable_compilation_cache, enable_x64
+    """:func:`run_cases` in a fresh process (JAX prepared as the commands run it)."""
+    from reference.compare import prepare_jax
 
-    enable_x64()
-    enable_compilation_cache()
+    prepare_jax()
     return run_cases(indices, seed, examples, rtol, scale_tol)
 
 

@@ -12,14 +12,11 @@ environment variable is set) and ``thorough`` (many more examples);
 
 import os
 
-import jax
+from reference.compare import prepare_jax
 
-jax.config.update("jax_enable_x64", True)
-
-from reference.compare import enable_compilation_cache, quick_compilation  # noqa: E402
-
-quick_compilation()  # before anything is compiled
-enable_compilation_cache()  # the compiled references, shared by workers and later runs
+# float64, quick compilation, and the compiled references kept on disk (shared by the
+# workers and later runs), before any test module creates an array
+prepare_jax()
 
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 from hypothesis.errors import InvalidArgument  # noqa: E402
