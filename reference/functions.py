@@ -2,8 +2,8 @@
 
 Each function mirrors a class of :mod:`manual` and states the same kink
 conventions, so that ``jax.vjp`` / ``jax.grad`` of it is the oracle for that
-class's hand-written backward pass. Sparse integer labels only: turn one-hot
-targets into labels with ``argmax`` first.
+class's hand-written backward pass. Targets of classes are sparse integer
+labels, except for the ``*_one_hot`` functions, which take one-hot rows.
 
 Run in float64: call :func:`reference.enable_x64` (or set
 ``jax_enable_x64``) before any array exists.
@@ -170,6 +170,18 @@ def dense_penalty(params, strengths):
     l1w, l2w, l1b, l2b = strengths
     return (regularization_loss(params["weights"], l1w, l2w)
             + regularization_loss(params["biases"], l1b, l2b))
+
+
+def dense_and_penalty(params, inputs):
+    """A Dense layer's output and its penalty: ``(dense(params, inputs),
+    dense_penalty(params, params["strengths"]))``.
+
+    The VJP with the cotangent ``(dvalues, 1)`` is what a regularized layer's
+    ``backward`` sets: the data term plus the penalty's gradient. The four
+    strengths are an array in ``params`` (its gradient unused), so that every
+    strength, 0 included, shares one compiled program per shape.
+    """
+    return dense(params, inputs), dense_penalty(params, params["strengths"])
 
 
 def dropout_layer(params, inputs):

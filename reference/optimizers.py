@@ -1,10 +1,11 @@
 """The book's optimizers as pure JAX functions, optax's counterparts, and runners.
 
-A run applies one optimizer for ``steps`` steps to a pytree of parameters
-(``{"weights": (n_in, n_out), "biases": (1, n_out)}`` for a Dense layer),
+A run applies one optimizer for ``steps`` steps to the parameters of Dense
+layers (``{"dense1": {"weights": (n_in, n_out), "biases": (1, n_out)}, ...}``),
 given the gradient at every step (each leaf with a leading ``steps`` axis).
-Feeding the same gradients to the manual class, to :func:`run_book` and to
-:func:`run_optax` checks each update rule apart from any loss.
+Feeding the same gradients to the manual class (:func:`run_manual`) and to
+the book's rule in JAX and optax (:func:`run_oracles`) checks each update
+rule apart from any loss.
 
 ``hyper`` is a dict of the book's hyper-parameters (``learning_rate``,
 ``decay`` and, per optimizer, ``momentum``, ``epsilon``, ``rho``, ``beta_1``,
@@ -79,13 +80,8 @@ def book_step(kind, hyper, p, g, state, t):
     raise ValueError(f"optimizer must be one of {', '.join(DEFAULTS)}, got {kind!r}")
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def run_book(kind, hyper, params, grads):
-    """The book's rule for ``kind`` over every step of ``grads``; returns the final params.
-
-    Compiled once per optimizer and shapes; the hyper-parameters are traced,
-    so new values do not recompile.
-    """
+def _book_run(kind, hyper, params, grads):
+    """The book's rule for ``kind`` over every step of ``grads`` (traced: :func:`run_oracles`)."""
     def run_leaf(p, gs):
         def step(carry, g_t):
             p, state, t = carry
@@ -137,12 +133,8 @@ def optax_optimizer(kind, hyper):
     raise ValueError(f"optimizer must be one of {', '.join(DEFAULTS)}, got {kind!r}")
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def run_optax(kind, hyper, params, grads):
-    """:func:`optax_optimizer` over every step of ``grads``; returns the final params.
-
-    Compiled once per optimizer and shapes, like :func:`run_book`.
-    """
+def _optax_run(kind, hyper, params, grads):
+    """:func:`optax_optimizer` over every step of ``grads`` (traced; see :func:`run_oracles`)."""
     import optax
 
     optimizer = optax_optimizer(kind, hyper)
@@ -156,30 +148,58 @@ def run_optax(kind, hyper, params, grads):
     return params
 
 
-def run_manual(optimizer, params, grads):
-    """The manual ``optimizer`` over every step of ``grads`` on a Dense layer holding ``params``.
+@functools.partial(jax.jit, static_argnums=0)
+def run_oracles(kind, hyper, params, grads):
+    """Both oracles for ``kind`` over every step of ``grads``: the final params of the
+    book's rule (``"book"``) and of :func:`optax_optimizer` (``"optax"``, the book's rule
+    only where :func:`optax_coincides`).
 
-    ``params``: ``{"weights": (n_in, n_out), "biases": (1, n_out)}`` NumPy
-    arrays (copied, not changed); ``grads``: the same with a leading steps
-    axis. Each step is the book's ``pre_update_params``, ``update_params``,
-    ``post_update_params``. Returns the final ``{"weights", "biases"}``.
+    One program per optimizer and shapes (compiling is nearly all of its cost): the
+    hyper-parameters are traced, so new values do not recompile.
+    """
+    return {"book": _book_run(kind, hyper, params, grads),
+            "optax": _optax_run(kind, hyper, params, grads)}
+
+
+def run_book(kind, hyper, params, grads):
+    """The final params of the book's rule for ``kind`` (:func:`run_oracles`)."""
+    return run_oracles(kind, hyper, params, grads)["book"]
+
+
+def run_optax(kind, hyper, params, grads):
+    """The final params of :func:`optax_optimizer` for ``kind`` (:func:`run_oracles`)."""
+    return run_oracles(kind, hyper, params, grads)["optax"]
+
+
+def run_manual(optimizer, params, grads):
+    """The manual ``optimizer`` over every step of ``grads``, on Dense layers holding ``params``.
+
+    ``params``: ``{layer name: {"weights": (n_in, n_out), "biases": (1, n_out)}}`` of
+    NumPy arrays (copied, not changed); ``grads``: the same with a leading steps axis.
+    Each step is the book's training loop: ``pre_update_params``, ``update_params`` of
+    every layer in turn, ``post_update_params``. Returns the final params, as ``params``.
     """
     import manual
 
-    layer = manual.Layer_Dense(*np.shape(params["weights"]))
-    layer.weights = np.array(params["weights"], copy=True)
-    layer.biases = np.array(params["biases"], copy=True)
-    for dweights, dbiases in zip(grads["weights"], grads["biases"]):
-        layer.dweights, layer.dbiases = dweights, dbiases
+    layers = {}
+    for name, p in params.items():
+        layers[name] = manual.Layer_Dense(*np.shape(p["weights"]))
+        layers[name].weights = np.array(p["weights"], copy=True)
+        layers[name].biases = np.array(p["biases"], copy=True)
+    for t in range(len(next(iter(grads.values()))["weights"])):
         optimizer.pre_update_params()
-        optimizer.update_params(layer)
+        for name, layer in layers.items():
+            layer.dweights, layer.dbiases = grads[name]["weights"][t], grads[name]["biases"][t]
+            optimizer.update_params(layer)
         optimizer.post_update_params()
-    return {"weights": layer.weights, "biases": layer.biases}
+    return {name: {"weights": layer.weights, "biases": layer.biases}
+            for name, layer in layers.items()}
 
 
 #: Steps of every optimizer run in verify and the tests (a fixed length: one compilation).
 STEPS = 25
-#: The book network's two layer shapes; optimizer runs use these (the rules are elementwise).
+#: The book network's two layer shapes: every optimizer run updates both, as its training
+#: loop does (the rules are elementwise; the state is each layer's own).
 LAYER_SHAPES = ((2, 64), (64, 3))
 
 
@@ -197,18 +217,22 @@ def random_hyperparameters(kind, rng):
     return hyperparameters(kind, **{name: draws[name] for name in DEFAULTS[kind]})
 
 
-def random_problem(rng, shape):
-    """``(params, grads)`` for a Dense layer of ``shape``: :data:`STEPS` random gradients.
+def random_problem(rng, shapes=LAYER_SHAPES):
+    """``(params, grads)`` of Dense layers ``dense1``, ``dense2``, ... of ``shapes`` (the
+    book network's by default), each with :data:`STEPS` random gradients.
 
     Each step's gradient has its own scale (1e-4 to 10) and about a tenth of
     its entries exactly 0 (where epsilon decides Adagrad's and RMSprop's step).
     """
-    n_out = shape[1]
-    params = {"weights": rng.normal(size=shape), "biases": rng.normal(size=(1, n_out))}
-
     def sequence(leaf_shape):
         scales = 10.0 ** rng.uniform(-4, 1, size=(STEPS, 1, 1))
         g = rng.normal(size=(STEPS, *leaf_shape)) * scales
         return np.where(rng.random(g.shape) < 0.1, 0.0, g)
 
-    return params, {"weights": sequence(shape), "biases": sequence((1, n_out))}
+    params, grads = {}, {}
+    for i, (n_in, n_out) in enumerate(shapes, 1):
+        params[f"dense{i}"] = {"weights": rng.normal(size=(n_in, n_out)),
+                               "biases": rng.normal(size=(1, n_out))}
+        grads[f"dense{i}"] = {"weights": sequence((n_in, n_out)),
+                              "biases": sequence((1, n_out))}
+    return params, grads

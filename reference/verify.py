@@ -14,6 +14,8 @@ The registry is declarative: each case is a function decorated with
 
 import contextlib
 import dataclasses
+import os
+import tempfile
 
 import numpy as np
 
@@ -68,40 +70,47 @@ def _outputs(rng):
     return C.draw(rng, C.OUTPUT_SIZES)
 
 
+def _dense_checks(rng, rtol, scale_tol, regularized):
+    """A Dense layer's rows against the VJP of :func:`reference.functions.dense_and_penalty`
+    (one program per shape for both cases): with random L1/L2 strengths and weights and
+    biases exactly 0 in places (L1's kink), or built without regularizers (strengths 0)."""
+    batch, n_in, n_out = C.draw(rng, C.LAYER_SIZES)
+    if regularized:
+        strengths = rng.choice([0.0, 1e-3, 0.5], size=4)
+        inputs, weights, biases, dvalues = C.dense(rng, batch, n_in, n_out, zeros=0.0)
+        weights = C.with_zeros(rng, weights, 0.2)
+        biases = C.with_zeros(rng, biases, 0.2)
+        layer = manual.Layer_Dense(n_in, n_out, *(float(s) for s in strengths))
+    else:
+        strengths = np.zeros(4)
+        inputs, weights, biases, dvalues = C.dense(rng, batch, n_in, n_out)
+        layer = manual.Layer_Dense(n_in, n_out)
+    layer.weights, layer.biases = weights.copy(), biases.copy()
+    given = {"inputs": inputs.copy(), "dvalues": dvalues.copy()}
+    layer.forward(inputs)
+    layer.backward(dvalues)
+    untouched = unchanged_checks(given, {"inputs": inputs, "dvalues": dvalues})
+    params = {"weights": weights, "biases": biases, "strengths": strengths}
+    (output, penalty), (dparams, dinputs) = vjp_of(F.dense_and_penalty)(
+        params, given["inputs"], (given["dvalues"], np.float64(1.0)))
+    checks = [compare("output", layer.output, output, rtol, scale_tol),
+              compare("dweights", layer.dweights, dparams["weights"], rtol, scale_tol),
+              compare("dbiases", layer.dbiases, dparams["biases"], rtol, scale_tol),
+              compare("dinputs", layer.dinputs, dinputs, rtol, scale_tol)]
+    if regularized:
+        checks.append(compare("regularization_loss", manual.Loss().regularization_loss(layer),
+                              penalty, rtol, scale_tol))
+    return checks + untouched
+
+
 @case("Layer_Dense")
 def _dense(rng, rtol, scale_tol):
-    batch, n_in, n_out = C.draw(rng, C.LAYER_SIZES)
-    inputs, weights, biases, dvalues = C.dense(rng, batch, n_in, n_out)
-    return check_vjp(manual.Layer_Dense(n_in, n_out), F.dense,
-                     {"weights": weights, "biases": biases}, inputs, dvalues, None, rtol,
-                     scale_tol).checks
+    return _dense_checks(rng, rtol, scale_tol, regularized=False)
 
 
 @case("Layer_Dense (L1/L2)")
 def _dense_regularized(rng, rtol, scale_tol):
-    batch, n_in, n_out = C.draw(rng, C.LAYER_SIZES)
-    l1w, l2w, l1b, l2b = (float(v) for v in rng.choice([0.0, 1e-3, 0.5], size=4))
-    inputs, weights, biases, dvalues = C.dense(rng, batch, n_in, n_out, zeros=0.0)
-    weights = C.with_zeros(rng, weights, 0.2)  # L1 at exactly 0
-    biases = C.with_zeros(rng, biases, 0.2)
-    layer = manual.Layer_Dense(n_in, n_out, l1w, l2w, l1b, l2b)
-    layer.weights, layer.biases = weights.copy(), biases.copy()
-    layer.forward(inputs)
-    layer.backward(dvalues)
-    params = {"weights": weights, "biases": biases}
-    _, (dparams, dinputs) = vjp_of(F.dense)(params, inputs, dvalues)
-    penalty, reg = value_and_grad_of(F.dense_penalty)(params, (l1w, l2w, l1b, l2b))
-
-    def total(name):  # in NumPy: a JAX sum would compile once more per shape
-        return np.asarray(dparams[name]) + np.asarray(reg[name])
-
-    return [
-        compare("dweights", layer.dweights, total("weights"), rtol, scale_tol),
-        compare("dbiases", layer.dbiases, total("biases"), rtol, scale_tol),
-        compare("dinputs", layer.dinputs, dinputs, rtol, scale_tol),
-        compare("regularization_loss", manual.Loss().regularization_loss(layer), penalty,
-                rtol, scale_tol),
-    ]
+    return _dense_checks(rng, rtol, scale_tol, regularized=True)
 
 
 @case("Layer_Dropout (mask fixed)")
@@ -154,33 +163,44 @@ def _loss_checks(loss, fn, y_pred, y_true, rtol, scale_tol):
     return check_loss(loss, y_pred, y_true, fn=fn, rtol=rtol, scale_tol=scale_tol).checks
 
 
+# The losses of classes take sparse labels or one-hot rows (half the time each). Their
+# references take one-hot rows, built here in NumPy from the labels: the two forms are
+# the same loss, and one reference compiles once per shape instead of twice.
+
+
 @case("Loss_CategoricalCrossentropy")
 def _cce(rng, rtol, scale_tol):
     batch, classes = _classes(rng)
     y = C.labels(rng, batch, classes)
     y_pred = C.clipped_predictions(rng, batch, classes, y)
-    targets, one_hot = C.target_form(rng, y, classes)
-    return _loss_checks(manual.Loss_CategoricalCrossentropy(),
-                        F.cce_loss_one_hot if one_hot else F.cce_loss, y_pred, targets, rtol,
-                        scale_tol)
+    targets, _ = C.target_form(rng, y, classes)
+    cce = manual.Loss_CategoricalCrossentropy()
+    given = {"y_pred": y_pred.copy(), "y_true": targets.copy()}
+    value = np.mean(cce.forward(y_pred, targets))
+    cce.backward(y_pred, targets)
+    untouched = unchanged_checks(given, {"y_pred": y_pred, "y_true": targets})
+    expected_value, expected_grad = value_and_grad_of(F.cce_loss_one_hot)(
+        given["y_pred"], C.one_hot(y, classes))
+    return [compare("loss", value, expected_value, rtol, scale_tol),
+            compare("dinputs", cce.dinputs, expected_grad, rtol, scale_tol)] + untouched
 
 
 @case("Activation_Softmax_Loss_CategoricalCrossentropy")
 def _softmax_cce(rng, rtol, scale_tol):
     batch, classes = _classes(rng)
-    y, one_hot = C.target_form(rng, C.labels(rng, batch, classes), classes)
+    y = C.labels(rng, batch, classes)
+    targets, _ = C.target_form(rng, y, classes)
     logits = C.logits(rng, batch, classes)
     fused = manual.Activation_Softmax_Loss_CategoricalCrossentropy()
-    given = {"inputs": logits.copy(), "labels": y.copy()}
-    value = fused.forward(logits, y)
+    given = {"inputs": logits.copy(), "labels": targets.copy()}
+    value = fused.forward(logits, targets)
     given["dvalues"] = fused.output.copy()
-    fused.backward(fused.output, y)
-    untouched = unchanged_checks(given, {"inputs": logits, "labels": y,
+    fused.backward(fused.output, targets)
+    untouched = unchanged_checks(given, {"inputs": logits, "labels": targets,
                                          "dvalues": fused.output})
-    reference = (F.softmax_cce_loss_one_hot_and_softmax if one_hot
-                 else F.softmax_cce_loss_and_softmax)
     (expected_value, expected_output), expected_grad = value_and_grad_of(
-        reference, has_aux=True)(given["inputs"], y)
+        F.softmax_cce_loss_one_hot_and_softmax, has_aux=True)(given["inputs"],
+                                                             C.one_hot(y, classes))
     return [
         compare("output", fused.output, expected_output, rtol, scale_tol),
         compare("loss", value, expected_value, rtol, scale_tol, logits_scale(logits)),
@@ -318,22 +338,23 @@ def _float32(rng, rtol, scale_tol):
 
 
 def _optimizer_case(kind, title, **fixed):
-    """Register a case running the manual optimizer ``kind`` for STEPS steps on one book
-    layer shape, hyper-parameters random but for ``fixed``; compared with
-    :func:`reference.optimizers.run_book` (the book's rule in JAX) and, where the rules
-    coincide, with optax."""
+    """Register a case running the manual optimizer ``kind`` for STEPS steps on the book
+    network's two Dense layers, hyper-parameters random but for ``fixed``; compared with
+    the book's rule in JAX and, where the rules coincide, with optax
+    (:func:`reference.optimizers.run_oracles`)."""
     cls = getattr(manual, O.CLASSES[kind])
 
     @case(title)
     def check(rng, rtol, scale_tol):
         hyper = {**O.random_hyperparameters(kind, rng), **fixed}
-        params, grads = O.random_problem(rng, O.LAYER_SHAPES[rng.integers(2)])
+        params, grads = O.random_problem(rng)
         actual = O.run_manual(cls(**hyper), params, grads)
-        expected = {"book": O.run_book(kind, hyper, params, grads)}
-        if O.optax_coincides(kind, hyper):
-            expected["optax"] = O.run_optax(kind, hyper, params, grads)
-        return [compare(f"{name} vs {oracle}", actual[name], result[name], rtol, scale_tol)
-                for oracle, result in expected.items() for name in ("weights", "biases")]
+        oracles = O.run_oracles(kind, hyper, params, grads)
+        compared = ("book", "optax") if O.optax_coincides(kind, hyper) else ("book",)
+        return [compare(f"{layer}.{name} vs {oracle}", actual[layer][name],
+                        oracles[oracle][layer][name], rtol, scale_tol)
+                for oracle in compared for layer in params for name in ("weights", "biases")]
+    return check
 
 
 _optimizer_case("sgd", "Optimizer_SGD", momentum=0.0)
@@ -392,6 +413,7 @@ def run_cases(indices, seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL):
 
     Each case draws from its own generator, seeded by ``(seed, index)``: its rows
     do not depend on which other cases run, nor on the process that runs it.
+    ``indices`` may be any iterable, consumed as the cases run.
     """
     require_x64()
     rows = {}
@@ -409,12 +431,31 @@ def run_cases(indices, seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL):
     return list(rows.values())
 
 
-def _worker(indices, seed, examples, rtol, scale_tol):
-    """:func:`run_cases` in a fresh process (JAX prepared as the commands run it)."""
+def _claimed(folder):
+    """The indices of :data:`CASES` that this process claims, in order, skipping those
+    another process has. The cases of one class (the title's first word: ``Layer_Dense``
+    and ``Layer_Dense (L1/L2)``) share their references, so one process takes them all:
+    it claims the class by creating the file ``folder/<class>`` (creation with
+    ``O_EXCL`` succeeds in one process only)."""
+    mine = set()
+    for index, case_ in enumerate(CASES):
+        cls = case_.title.split()[0]
+        if cls not in mine:
+            try:
+                os.close(os.open(os.path.join(folder, cls), os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                continue
+            mine.add(cls)
+        yield index
+
+
+def _worker(folder, seed, examples, rtol, scale_tol):
+    """:func:`run_cases` of the cases claimed from ``folder``, in a fresh process (JAX
+    prepared as the commands run it)."""
     from reference.compare import prepare_jax
 
     prepare_jax()
-    return run_cases(indices, seed, examples, rtol, scale_tol)
+    return run_cases(_claimed(folder), seed, examples, rtol, scale_tol)
 
 
 def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL, jobs=1, pool=None):
@@ -422,29 +463,30 @@ def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL, jobs=1, pool=None):
 
     Each row is the worst example for that gradient, ``ok`` only if every
     example agreed, ``failed`` the number of examples that did not. With
-    ``jobs`` > 1, every ``jobs``-th case runs in one of ``jobs - 1`` fresh
-    processes (most of a case's time is JAX compiling its references, on one
-    core); the rows are the same for any ``jobs``. ``pool``: a process pool of
-    ``jobs - 1`` workers to use instead (started early, it imports JAX meanwhile).
+    ``jobs`` > 1, this process and ``jobs - 1`` fresh ones take the classes
+    one at a time, each the next that no other has taken (most of a case's
+    time is JAX compiling or loading its references, on one core; a worker
+    starts late, busy importing JAX, and takes fewer). The rows are the same
+    for any ``jobs``. ``pool``: a process pool of ``jobs - 1`` workers to use
+    instead of fresh ones (started early, it imports JAX meanwhile).
     """
     require_x64()
     if examples < 1:
         raise ValueError(f"examples must be at least 1, got {examples}")
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    shares = [list(range(len(CASES)))[j::jobs] for j in range(jobs)]
-    rows = []
-    if jobs > 1:
+    if jobs == 1:
+        rows = run_cases(range(len(CASES)), seed, examples, rtol, scale_tol)
+    else:
         with contextlib.ExitStack() as stack:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="nnfs-ref-verify-"))
             if pool is None:
                 pool = stack.enter_context(process_pool(jobs - 1))
-            futures = [pool.submit(_worker, share, seed, examples, rtol, scale_tol)
-                       for share in shares[1:]]
-            rows += run_cases(shares[0], seed, examples, rtol, scale_tol)
+            futures = [pool.submit(_worker, folder, seed, examples, rtol, scale_tol)
+                       for _ in range(jobs - 1)]
+            rows = run_cases(_claimed(folder), seed, examples, rtol, scale_tol)
             for future in futures:
                 rows += future.result()
-    else:
-        rows = run_cases(shares[0], seed, examples, rtol, scale_tol)
     order = {c.title: i for i, c in enumerate(CASES)}  # a class's rows together
     return sorted(rows, key=lambda r: order[r.cls])
 

@@ -118,7 +118,7 @@ HYPERPARAMETERS = {
 
 @st.composite
 def optimizer_cases(draw, kind, **fixed):
-    """``(hyper, params, grads)`` for the optimizer ``kind`` on one of the book's layer shapes.
+    """``(hyper, params, grads)`` for the optimizer ``kind`` on the book network's two layers.
 
     ``grads`` holds ``reference.optimizers.STEPS`` gradients (one scale per
     step, 1e-4 to 10, some entries exactly 0); ``fixed`` pins hyper-parameters.
@@ -128,6 +128,5 @@ def optimizer_cases(draw, kind, **fixed):
     hyper = O.hyperparameters(kind, **{name: draw(HYPERPARAMETERS[name])
                                        for name in O.DEFAULTS[kind]})
     hyper.update(fixed)
-    shape = draw(st.sampled_from(O.LAYER_SHAPES))
-    params, grads = O.random_problem(draw(generators()), shape)
+    params, grads = O.random_problem(draw(generators()))
     return hyper, params, grads

@@ -23,16 +23,19 @@ CLASSES = {kind: getattr(manual, name) for kind, name in O.CLASSES.items()}
 
 
 def assert_params(actual, expected, like):
-    for name in ("weights", "biases"):
-        assert_array(actual[name], like[name].shape, like[name].dtype)
-        assert_agrees(name, actual[name], expected[name])
+    assert actual.keys() == like.keys()
+    for layer in like:
+        for name in ("weights", "biases"):
+            want = like[layer][name]
+            assert_array(actual[layer][name], want.shape, want.dtype)
+            assert_agrees(f"{layer}.{name}", actual[layer][name], expected[layer][name])
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @given(data=st.data())
 def test_matches_the_books_rule_over_many_steps(kind, data):
     hyper, params, grads = data.draw(optimizer_cases(kind), label="case")
-    note(f"{CLASSES[kind].__name__}(**{hyper}), weights {params['weights'].shape}")
+    note(f"{CLASSES[kind].__name__}(**{hyper})")
     actual = O.run_manual(CLASSES[kind](**hyper), params, grads)
     assert_params(actual, O.run_book(kind, hyper, params, grads), params)
 
@@ -54,25 +57,30 @@ def test_matches_optax_where_the_rules_coincide(kind, fixed, data):
 
 def test_plain_sgd_is_the_seeds_update_bit_for_bit():
     rng = np.random.default_rng(0)
-    params, grads = O.random_problem(rng, (2, 64))
+    params, grads = O.random_problem(rng)
     actual = O.run_manual(manual.Optimizer_SGD(0.7), params, grads)
-    expected = params["weights"].copy()
-    for g in grads["weights"]:
-        expected += -0.7 * g
-    np.testing.assert_array_equal(actual["weights"], expected)
+    for layer in params:
+        for name in ("weights", "biases"):
+            expected = params[layer][name].copy()
+            for g in grads[layer][name]:
+                expected += -0.7 * g
+            np.testing.assert_array_equal(actual[layer][name], expected)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_float32_parameters_stay_float32(kind):
     rng = np.random.default_rng(1)
-    params, grads = O.random_problem(rng, (64, 3))
+    params, grads = O.random_problem(rng, [(64, 3)])
     hyper = O.hyperparameters(kind, decay=0.01)
-    params32 = {k: v.astype(np.float32) for k, v in params.items()}
-    grads32 = {k: v.astype(np.float32) for k, v in grads.items()}
-    actual = O.run_manual(CLASSES[kind](**hyper), params32, grads32)
-    expected = O.run_manual(CLASSES[kind](**hyper), params, grads)
+
+    def single(tree):
+        return {k: {n: v.astype(np.float32) for n, v in leaves.items()}
+                for k, leaves in tree.items()}
+
+    actual = O.run_manual(CLASSES[kind](**hyper), single(params), single(grads))["dense1"]
+    expected = O.run_manual(CLASSES[kind](**hyper), params, grads)["dense1"]
     for name in ("weights", "biases"):
-        assert_array(actual[name], params[name].shape, np.float32)
+        assert_array(actual[name], params["dense1"][name].shape, np.float32)
         np.testing.assert_allclose(actual[name], expected[name], rtol=1e-4, atol=1e-5)
 
 
@@ -162,9 +170,9 @@ def one_step(optimizer, g):
 
 def manual_first_step(optimizer, g):
     """The manual optimizer's first step for the gradient ``g`` (1-D), from zero weights."""
-    params = {"weights": np.zeros((1, g.size)), "biases": np.zeros((1, 1))}
-    grads = {"weights": g.reshape(1, 1, -1), "biases": np.zeros((1, 1, 1))}
-    return O.run_manual(optimizer, params, grads)["weights"][0]
+    params = {"dense1": {"weights": np.zeros((1, g.size)), "biases": np.zeros((1, 1))}}
+    grads = {"dense1": {"weights": g.reshape(1, 1, -1), "biases": np.zeros((1, 1, 1))}}
+    return O.run_manual(optimizer, params, grads)["dense1"]["weights"][0]
 
 
 G = np.array([1e-6, -1e-4, 1e-2, -1.0, 3.0])
@@ -179,10 +187,12 @@ def test_sgd_momentum_with_decay_differs_from_optax_trace():
     hyper = O.hyperparameters("sgd", learning_rate=0.5, decay=0.5, momentum=0.9)
     assert not O.optax_coincides("sgd", hyper)
     rng = np.random.default_rng(2)
-    params = {"weights": rng.normal(size=(2, 3)), "biases": rng.normal(size=(1, 3))}
-    grads = {"weights": rng.normal(size=(2, 2, 3)), "biases": rng.normal(size=(2, 1, 3))}
-    book = O.run_manual(manual.Optimizer_SGD(**hyper), params, grads)
-    trace = O.run_optax("sgd", hyper, params, grads)
+    params = {"dense1": {"weights": rng.normal(size=(2, 3)), "biases": rng.normal(size=(1, 3))}}
+    grads = {"dense1": {"weights": rng.normal(size=(2, 2, 3)),
+                        "biases": rng.normal(size=(2, 1, 3))}}
+    book = O.run_manual(manual.Optimizer_SGD(**hyper), params, grads)["dense1"]
+    trace = O.run_optax("sgd", hyper, params, grads)["dense1"]
+    grads = grads["dense1"]
     lr0, lr1 = 0.5, 0.5 / 1.5
     for name in ("weights", "biases"):
         g1 = grads[name][0]

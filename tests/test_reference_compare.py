@@ -86,3 +86,25 @@ def test_central_difference_of_a_known_function():
 
 def test_require_x64_passes_under_the_test_config():
     require_x64()  # conftest enables it; the reference refuses to run in float32
+
+
+@pytest.mark.parametrize("actual, expected", [
+    (np.array([[-2.0, np.inf], [0.0, 3.0]]), np.array([[-2.0, np.inf], [-0.0, 3.0]])),
+    (np.array(1.5), np.array(1.5)),
+    (np.array([[1, 2, 3]]), np.array([[1.0, 2.0, 3.0]])),
+], ids=["with an infinity and -0", "0-d", "ints against floats"])
+def test_equal_arrays_agree_exactly(actual, expected):
+    # exact equality (every "unchanged" row) is reported as the rule gives it: no error,
+    # the first entry as the worst
+    first = (0,) * np.ndim(expected)
+    check = compare("inputs unchanged", actual, expected, 0.0, 0.0)
+    assert (check.ok, check.max_abs, check.max_rel, check.ratio) == (True, 0.0, 0.0, 0.0)
+    assert check.worst_index == first
+    assert (check.actual_worst, check.expected_worst) == (actual[first], expected[first])
+    assert check.shape == check.expected_shape == np.shape(expected)
+
+
+def test_equal_arrays_holding_nan_still_fail():
+    nan = np.array([[1.0, np.nan]])
+    check = compare("dinputs", nan, nan.copy())
+    assert not check.ok and np.isnan(check.max_abs)
