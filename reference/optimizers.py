@@ -81,18 +81,21 @@ def book_step(kind, hyper, p, g, state, t):
 
 
 def _book_run(kind, hyper, params, grads):
-    """The book's rule for ``kind`` over every step of ``grads`` (traced: :func:`run_oracles`)."""
-    def run_leaf(p, gs):
-        def step(carry, g_t):
-            p, state, t = carry
-            p, state = book_step(kind, hyper, p, g_t, state, t)
-            return (p, state, t + 1), None
+    """The book's rule for ``kind`` over every step of ``grads`` (traced: :func:`run_oracles`).
 
-        zeros = jnp.zeros_like(p)
-        (p, _, _), _ = jax.lax.scan(step, (p, (zeros, zeros), 0), gs)
-        return p
+    One ``lax.scan`` over the steps, each step updating every array in turn.
+    """
+    leaves, tree = jax.tree_util.tree_flatten(params)
 
-    return jax.tree_util.tree_map(run_leaf, params, grads)
+    def step(carry, g_t):
+        ps, states, t = carry
+        stepped = [book_step(kind, hyper, p, g, state, t)
+                   for p, g, state in zip(ps, g_t, states)]
+        return ([p for p, _ in stepped], [state for _, state in stepped], t + 1), None
+
+    states = [(jnp.zeros_like(p), jnp.zeros_like(p)) for p in leaves]
+    (leaves, _, _), _ = jax.lax.scan(step, (leaves, states, 0), tree.flatten_up_to(grads))
+    return tree.unflatten(leaves)
 
 
 def optax_coincides(kind, hyper):

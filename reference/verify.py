@@ -30,6 +30,7 @@ from reference.compare import (
     GradientCheck,
     check_vjp,
     compare,
+    elementwise_vjp_of,
     fused_scale,
     logits_scale,
     process_pool,
@@ -113,6 +114,15 @@ def _dense_regularized(rng, rtol, scale_tol):
     return _dense_checks(rng, rtol, scale_tol, regularized=True)
 
 
+#: The elementwise layers' references run at this many entries, every shape of the pool
+#: padded to it: one compiled program each (:func:`reference.compare.elementwise_vjp_of`).
+ELEMENTWISE_LENGTH = max(batch * width for batch, width, _ in C.LAYER_SIZES)
+
+
+def _elementwise(fn):
+    return elementwise_vjp_of(fn, ELEMENTWISE_LENGTH)
+
+
 @case("Layer_Dropout (mask fixed)")
 def _dropout(rng, rtol, scale_tol):
     batch, width, _ = C.draw(rng, C.LAYER_SIZES)
@@ -120,7 +130,7 @@ def _dropout(rng, rtol, scale_tol):
     layer = manual.Layer_Dropout(float(rng.choice([0.1, 0.5, 0.9])), rng=rng)
     layer.forward(inputs)
     layer.backward(dvalues)
-    output, (_, dinputs) = vjp_of(F.dropout_layer)({"mask": layer.mask}, inputs, dvalues)
+    output, (_, dinputs) = _elementwise(F.dropout_layer)({"mask": layer.mask}, inputs, dvalues)
     return [compare("output", layer.output, output, rtol, scale_tol),
             compare("dinputs", layer.dinputs, dinputs, rtol, scale_tol)]
 
@@ -130,7 +140,7 @@ def _relu(rng, rtol, scale_tol):
     batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width)
     return check_vjp(manual.Activation_ReLU(), F.relu_layer, {}, inputs, dvalues, None, rtol,
-                     scale_tol).checks
+                     scale_tol, oracle=_elementwise(F.relu_layer)).checks
 
 
 @case("Activation_Softmax")
@@ -147,7 +157,8 @@ def _sigmoid(rng, rtol, scale_tol):
     batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width, scale=rng.choice([1.0, 10.0, 1e3]))
     return check_vjp(manual.Activation_Sigmoid(), F.sigmoid_layer, {}, inputs, dvalues, None,
-                     rtol, scale_tol, saturation_scales(dvalues)).checks
+                     rtol, scale_tol, saturation_scales(dvalues),
+                     oracle=_elementwise(F.sigmoid_layer)).checks
 
 
 @case("Activation_Linear")
@@ -155,7 +166,7 @@ def _linear(rng, rtol, scale_tol):
     batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width, zeros=0.0)
     return check_vjp(manual.Activation_Linear(), F.linear_layer, {}, inputs, dvalues, None,
-                     rtol, scale_tol).checks
+                     rtol, scale_tol, oracle=_elementwise(F.linear_layer)).checks
 
 
 def _loss_checks(loss, fn, y_pred, y_true, rtol, scale_tol):

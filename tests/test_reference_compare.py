@@ -108,3 +108,31 @@ def test_equal_arrays_holding_nan_still_fail():
     nan = np.array([[1.0, np.nan]])
     check = compare("dinputs", nan, nan.copy())
     assert not check.ok and np.isnan(check.max_abs)
+
+
+@pytest.mark.parametrize("shape", [(1, 5), (7, 1), (4, 4), (3,)])
+def test_elementwise_vjp_of_pads_without_changing_a_result(shape):
+    from reference import functions as F
+    from reference.compare import elementwise_vjp_of, vjp_of
+
+    rng = np.random.default_rng(5)
+    inputs = np.where(rng.random(shape) < 0.3, 0.0, rng.normal(size=shape))  # ReLU's kink too
+    mask = rng.choice([0.0, 2.0], size=shape)
+    cotangent = rng.normal(size=shape)
+    for fn, params in [(F.relu_layer, {}), (F.sigmoid_layer, {}),
+                       (F.dropout_layer, {"mask": mask})]:
+        output, (dparams, dinputs) = elementwise_vjp_of(fn, 16)(params, inputs, cotangent)
+        want_output, (want_dparams, want_dinputs) = vjp_of(fn)(params, inputs, cotangent)
+        for got, want in [(output, want_output), (dinputs, want_dinputs)] + [
+                (dparams[k], want_dparams[k]) for k in params]:
+            assert got.shape == shape and got.dtype == np.float64
+            # the same entries (a vectorized exp may round a padded array's differently)
+            np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)
+
+
+def test_elementwise_vjp_of_refuses_more_entries_than_its_length():
+    from reference import functions as F
+    from reference.compare import elementwise_vjp_of
+
+    with pytest.raises(ValueError, match=r"at most 16 entries, got inputs of shape \(4, 5\)"):
+        elementwise_vjp_of(F.relu_layer, 16)({}, np.ones((4, 5)), np.ones((4, 5)))
