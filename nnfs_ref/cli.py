@@ -5,6 +5,7 @@ Subcommands import what they need when they run: ``nnfs-ref --help`` and
 for ``--plot``.
 """
 
+import argparse
 import contextlib
 import dataclasses
 import json
@@ -442,12 +443,25 @@ def _version():
         return "(not installed)"
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: print ``nnfs-ref X.Y.Z`` and exit, looking the version up only then
+    (importlib.metadata takes 0.04 s, which every other command would pay)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
+
+
 def main(argv=None):
     parser = Parser(
         prog="nnfs-ref",
         description="The nnfs book's network with hand-written gradients, proven against JAX.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="show the program's version number and exit")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an unexpected error (a bug in nnfs-ref)")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -73,7 +73,8 @@ def test_manual_never_imports_jax():
 def test_cli_help_does_not_import_jax():
     _run("import sys; from nnfs_ref import cli\n"
          "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
-         "assert 'jax' not in sys.modules")
+         "assert 'jax' not in sys.modules\n"
+         "assert 'importlib.metadata' not in sys.modules  # --version looks it up, only")
 
 
 def test_version(capsys):
