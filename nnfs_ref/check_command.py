@@ -111,9 +111,15 @@ def is_loss(cls):
 
 
 def _shape(text, default):
+    """One ``--shape`` (``text``: its values, a list when given several times), else
+    ``default``; a class or a loss function takes one shape only."""
     if text is None:
         return default
-    if isinstance(text, list):  # --shape given more than once
+    if isinstance(text, list):
+        if len(text) > 1:
+            raise UsageError(f"--shape given {len(text)} times ({' '.join(text)}): a class "
+                             "or a loss function takes one (a forward,backward pair takes "
+                             "one for each array argument)")
         return _shape(text[0], default)
     try:
         shape = tuple(int(n) for n in text.replace("x", ",").split(",") if n.strip())
@@ -254,8 +260,8 @@ def _check_functions(objects, args, positional, keywords, options):
                 str(a.shape) for a in arrays) + f" (seed {args.seed})")
             return report
         targets = args.targets or "labels"
-        x, y = loss_data(args.predictions or "values", targets,
-                         shapes[0] if shapes else (8, 3), rng)
+        x, y = loss_data(args.predictions or "values", targets, _shape(args.shape, (8, 3)),
+                         rng)
         report = check_loss_function(objects[0], x, y, **options)
         report.notes.insert(0, f"random scores of shape {x.shape}, {targets} targets "
                                f"(seed {args.seed})")
