@@ -150,6 +150,9 @@ CATALOG = [
     M("Adagrad: epsilon inside the root (optax's form)",
       "manual.optimizers:Optimizer_Adagrad._update",
       "(np.sqrt(cache) + self.epsilon)", "np.sqrt(cache + self.epsilon)"),
+    M("Adagrad: the cache kept on the optimizer, one for every layer",
+      "manual.optimizers:Optimizer_Adagrad._update",
+      "self._state(layer, CACHE[name], param)", "self._state(self, CACHE[name], param)"),
     M("RMSprop: the cache forgets the factor (1 - rho)",
       "manual.optimizers:Optimizer_RMSprop._update",
       "(1 - self.rho) * grad**2", "grad**2"),
@@ -335,8 +338,8 @@ def run(test_paths, examples=5, out=sys.stdout, progress=None, jobs=1):
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         by_tests = [pool.submit(caught_by_tests, index, test_paths)
                     for index in range(len(CATALOG))]
-        by_verify = [caught_by_verify(mutant, examples) for mutant in CATALOG]
-        for mutant, tested, verified in zip(CATALOG, by_tests, by_verify):
+        for mutant, tested in zip(CATALOG, by_tests):  # progress moves mutant by mutant
+            verified = caught_by_verify(mutant, examples)
             caught, test = tested.result()
             rows.append({"mutant": mutant.describe(), "target": mutant.target,
                          "caught_by_tests": caught, "first_failing_test": test,
