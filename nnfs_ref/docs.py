@@ -157,8 +157,8 @@ def timings_block(docs):
     lines = [f"| command | median of {TIMED_RUNS} | min | max |", "| --- | --- | --- | --- |"]
     for key, text in TIMED:
         times = rows[key]
-        lines.append(f"| {text} | {statistics.median(times):.1f} s | {min(times):.1f} s | "
-                     f"{max(times):.1f} s |")
+        lines.append(f"| {text} | {statistics.median(times):.2f} s | {min(times):.2f} s | "
+                     f"{max(times):.2f} s |")
     return "\n".join(lines)
 
 
