@@ -283,11 +283,16 @@ def _add_check(sub):
                     "upstream gradient, float64. Exit 0 when every gradient agrees, 1 when one "
                     "disagrees, 2 for a usage error, code that raised, or an object that "
                     "cannot be checked.",
+        arguments=_check_arguments,
     )
+    check.set_defaults(run=cmd_check)
+
+
+def _check_arguments(parser):
+    """``check``'s arguments, added when ``check`` is used (they import NumPy)."""
     from nnfs_ref import check_command
 
-    check_command.add_arguments(check)
-    check.set_defaults(run=cmd_check)
+    check_command.add_arguments(parser)
 
 
 def _add_train(sub):
