@@ -89,7 +89,7 @@ def _verify(args, jobs, pool):
         args.scale_tol = reference.SCALE_TOL
     rows = verify.run(seed=args.seed, examples=args.examples, rtol=args.rtol,
                       scale_tol=args.scale_tol, jobs=jobs, pool=pool)
-    print(f"nnfs-ref verify: {args.examples} random cases per class (seed {args.seed}), "
+    print(f"nnfs-ref verify: {verify.cases_text(args.examples)} per class (seed {args.seed}), "
           f"float64, an entry agrees when\n  |manual - jax| <= {args.rtol:g}*|jax| + "
           f"{args.scale_tol:g}*max|jax over the array|")
     print()

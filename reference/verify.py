@@ -502,12 +502,17 @@ def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL, jobs=1, pool=None):
     return sorted(rows, key=lambda r: order[r.cls])
 
 
+def cases_text(examples):
+    """``"N random cases"``, or ``"1 random case"``."""
+    return f"{examples} random case{'' if examples == 1 else 's'}"
+
+
 def verdict(rows, examples):
     """One line saying whether every gradient agreed."""
     bad = [r for r in rows if not r.ok]
     if not bad:
         return (f"OK: all {len(rows)} checks agree with their JAX references "
-                f"on {examples} random cases each.")
+                f"on {cases_text(examples)} each.")
     names = ", ".join(f"{r.cls}.{r.name}" for r in bad)
     return f"FAIL: {len(bad)} of {len(rows)} checks disagree with their JAX references: {names}"
 

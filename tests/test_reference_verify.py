@@ -83,3 +83,8 @@ def test_version(capsys):
         cli.main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.startswith("nnfs-ref 0.")
+
+
+def test_the_verdict_counts_cases_in_words():
+    assert verify.verdict([], 1).endswith("on 1 random case each.")
+    assert verify.verdict([], 20).endswith("on 20 random cases each.")
