@@ -34,6 +34,16 @@ def test_every_implementation_runs_and_reports(tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_workers_peak_memory_is_its_own_not_its_parents():
+    held = bytearray(300 * 2**20)  # this process holds 300 MiB more when the worker starts
+    held[::4096] = b"\1" * len(held[::4096])
+    worker = run.Worker({"impl": "manual", "dtype": "float32", "samples": 30, "hidden": 8,
+                         "target_seconds": 0.002})
+    worker.run()
+    record = worker.finish()
+    assert 0 < record["peak_rss_mib"] < 300, record["peak_rss_mib"]
+
+
 def test_cli_quick_sweep_on_a_tiny_size(tmp_path):
     out = tmp_path / "bench.json"
     result = subprocess.run(
