@@ -137,7 +137,7 @@ def optax_optimizer(kind, hyper):
 
 
 def _optax_run(kind, hyper, params, grads):
-    """:func:`optax_optimizer` over every step of ``grads`` (traced; see :func:`run_oracles`)."""
+    """:func:`optax_optimizer` over every step of ``grads`` (traced: :func:`run_oracles`)."""
     import optax
 
     optimizer = optax_optimizer(kind, hyper)
@@ -189,7 +189,8 @@ def run_manual(optimizer, params, grads):
         layers[name] = manual.Layer_Dense(*np.shape(p["weights"]))
         layers[name].weights = np.array(p["weights"], copy=True)
         layers[name].biases = np.array(p["biases"], copy=True)
-    for t in range(len(next(iter(grads.values()))["weights"])):
+    steps = len(next(iter(grads.values()))["weights"])
+    for t in range(steps):
         optimizer.pre_update_params()
         for name, layer in layers.items():
             layer.dweights, layer.dbiases = grads[name]["weights"][t], grads[name]["biases"][t]
