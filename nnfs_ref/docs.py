@@ -20,6 +20,7 @@ are written next to the pages. Generators:
 - ``timings``: how long ``verify``, ``mutants`` and the suite take, in ``testing.md``.
 """
 
+import contextlib
 import os
 import re
 import sys
@@ -126,7 +127,22 @@ TIMED = [
               "the test that this table is filled)"),
     ("blas1", "`nnfs-ref train --task sine --epochs 1001 --blas-threads 1`"),
     ("blas2", "the same with `--blas-threads 2`"),
+    ("busy1", "the same with `--blas-threads 1`, one core kept busy by another process"),
+    ("busy2", "the same with `--blas-threads 2`, one core kept busy by another process"),
 ]
+
+
+@contextlib.contextmanager
+def _busy_core():
+    """Another process spinning on one core meanwhile (a shared machine's load)."""
+    import subprocess
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 #: Runs of each timed command; the table gives their median, min and max.
@@ -154,6 +170,9 @@ def timings_block(docs):
         sine = cli + ["train", "--task", "sine", "--epochs", "1001", "--quiet"]
         rows["blas1"].append(_seconds(sine + ["--blas-threads", "1"], "off"))
         rows["blas2"].append(_seconds(sine + ["--blas-threads", "2"], "off"))
+        with _busy_core():
+            rows["busy1"].append(_seconds(sine + ["--blas-threads", "1"], "off"))
+            rows["busy2"].append(_seconds(sine + ["--blas-threads", "2"], "off"))
     lines = [f"| command | median of {TIMED_RUNS} | min | max |", "| --- | --- | --- | --- |"]
     for key, text in TIMED:
         times = rows[key]
