@@ -159,6 +159,7 @@ def timings_block(docs):
     pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--deselect",
               "tests/test_nnfs_ref_docs.py::test_every_block_holds_generated_output"]
     rows = {key: [] for key, _ in TIMED}
+    before = _probe()
     for _ in range(TIMED_RUNS):
         with tempfile.TemporaryDirectory() as cache:
             rows["cold"].append(_seconds(cli + ["verify"], cache))
@@ -178,7 +179,28 @@ def timings_block(docs):
         times = rows[key]
         lines.append(f"| {text} | {statistics.median(times):.2f} s | {min(times):.2f} s | "
                      f"{max(times):.2f} s |")
+    lines += ["", f"The machine's speed: {PROBE_TEXT} took {before:.2f} s before these runs "
+                  f"and {_probe():.2f} s after them (the best of 5 each)."]
     return "\n".join(lines)
+
+
+#: What :func:`_probe` times.
+PROBE_TEXT = "a Python loop adding 10^7 integers"
+
+
+def _probe():
+    """Seconds of :data:`PROBE_TEXT`, the best of 5: a fixed piece of work whose time tells
+    how fast the (shared) machine was when a table was made."""
+    import time
+
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        total = 0
+        for i in range(10**7):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 #: name -> (page, generator)
