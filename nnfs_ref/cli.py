@@ -54,11 +54,9 @@ def default_jobs():
 
 
 def prepare_verify_worker():
-    """The first task of verify's worker processes: import JAX and the cases (while the
-    main process does the same), and prepare JAX."""
-    from reference import compare, verify  # noqa: F401
-
-    compare.prepare_jax()
+    """The first task of verify's worker processes: import JAX and the cases while the
+    main process does the same (``verify``'s own task then prepares JAX)."""
+    from reference import verify  # noqa: F401
 
 
 def cmd_verify(args):
@@ -79,7 +77,6 @@ def cmd_verify(args):
 def _verify(args, jobs, pool):
     import reference
     from reference import verify
-
     from reference.compare import prepare_jax
 
     prepare_jax()
