@@ -83,12 +83,16 @@ def _check_mode(mode):
         raise ValueError(f"mode must be one of {', '.join(numeric.MODES)}, got {mode!r}")
 
 
-def numeric_finding(name, actual, f, x, *, mode, rtol, scale_tol, atol, rng, batch=None):
+def numeric_finding(name, actual, f, x, *, mode, rtol, scale_tol, atol, rng, batch=None,
+                    magnitude=None):
     """Check one hand-written gradient ``actual`` of scalar ``f`` at ``x``.
 
-    Returns ``(GradientCheck, Finding)``; ``actual`` None means backward never set it.
+    ``magnitude``: the size of the objective's terms at ``x`` (``sum |dvalues *
+    output|``), against which its measured noise tells a forward that computes in
+    a lower precision. Returns ``(GradientCheck, Finding)``; ``actual`` None means
+    backward never set it.
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.array(x, dtype=np.float64)
     if actual is None:
         return (GradientCheck(name, (), x.shape, float("nan"), float("nan"), None, False,
                               float("inf")),
@@ -104,9 +108,35 @@ def numeric_finding(name, actual, f, x, *, mode, rtol, scale_tol, atol, rng, bat
         return check, Finding(message=shape_message(name, a.shape, x.shape))
     if mode == "auto":
         mode = "entries" if x.size <= numeric.ENTRYWISE_LIMIT else "directions"
+    f0 = f(x)
+    noise = numeric.measure_noise(f, x, f0, rng, magnitude)
+    note = ""
+    if noise.lowered:  # the backward computes in that precision too: its rounding is allowed
+        floor = 10 * noise.relative
+        rtol, scale_tol = max(rtol, floor), max(scale_tol, floor)
+        note = (f"forward computes in a lower precision than float64 (noise "
+                f"{noise.relative:.1g} of its terms): steps fitted to it, rtol and scale_tol "
+                f"{floor:.1g}")
+    probe = Probe(name, a, f, x, f0, (rtol, scale_tol, atol), noise, rng, batch)
     if mode == "directions":
-        return _directional_finding(name, a, f, x, rtol, scale_tol, atol, rng, batch)
-    return _entry_finding(name, a, f, x, None, "entries", rtol, scale_tol, atol, batch)
+        check, finding = _directional_finding(probe)
+    else:
+        check, finding = _entry_finding(probe, None, "entries")
+    finding.note = note
+    return check, finding
+
+
+class Probe:
+    """One gradient under check: yours (``a``), the objective ``f`` at ``x`` (``f0``), the
+    tolerance ``(rtol, scale_tol, atol)``, the measured noise, the directions' generator."""
+
+    def __init__(self, name, a, f, x, f0, tolerance, noise, rng, batch):
+        self.name, self.a, self.f, self.x, self.f0 = name, a, f, x, f0
+        self.tolerance, self.noise, self.rng, self.batch = tolerance, noise, rng, batch
+
+    def directions(self, count=numeric.DIRECTIONS, mask=None):
+        return numeric.directional(self.f, self.x, self.a, self.rng, self.tolerance, self.noise,
+                                   count, mask, self.f0)
 
 
 def _sampled(entries, limit, rng):
@@ -116,31 +146,30 @@ def _sampled(entries, limit, rng):
     return [entries[i] for i in sorted(rng.choice(len(entries), size=limit, replace=False))]
 
 
-#: Entries this close to 0 are differenced one by one: a direction's step could cross 0,
-#: where ReLU, |w| and the like have their kinks (the step is up to ~1e-3 * max(|x|, 0.01)).
-NEAR_ZERO = 1e-5
 #: Entries found at kinks elsewhere and moved out of the directions, at most.
 MAX_EXCLUDED = 8
 
 
-def _directional_finding(name, a, f, x, rtol, scale_tol, atol, rng, batch):
+def _directional_finding(probe):
     """Directions over most entries; one by one near 0 and at kinks the directions cross.
 
     A direction that disagrees, or crosses a kink, is explained by halving: the
     entry found is judged on its own. If it is wrong, that is the failure; if
-    it agrees (a kink, or a point the direction's step was too coarse for), it
-    leaves the directions for the per-entry check and the directions run again.
+    it agrees (a kink), it leaves the directions for the per-entry check and
+    the directions run again.
     """
-    single = np.abs(x) <= NEAR_ZERO
+    x, a, rng = probe.x, probe.a, probe.rng
+    # entries whose size is floored (zeros above all) are differenced one by one: a
+    # direction's step could take them across 0, where ReLU and |w| have their kinks
+    single = numeric.sizes(x) > np.abs(x)
     mask = ~single
     excluded, located = [], None
     for _ in range(MAX_EXCLUDED + 1):
-        found = numeric.directional(f, x, a, rng, rtol, scale_tol, mask=mask)
+        found = probe.directions(mask=mask)
         if found.ok and not found.kink:
             break
-        located = numeric.locate(f, x, a, rng, rtol, scale_tol, mask)
-        if located is None or not _entry_finding(name, a, f, x, [located], "", rtol, scale_tol,
-                                                 atol, batch)[0].ok:
+        located = numeric.locate(probe.f, x, a, rng, probe.tolerance, probe.noise, mask)
+        if located is None or not _entry_finding(probe, [located], "")[0].ok:
             break
         mask[located] = False
         excluded.append(located)
@@ -155,61 +184,72 @@ def _directional_finding(name, a, f, x, rtol, scale_tol, atol, rng, batch):
     if found.ok and not found.kink:
         singles = near + excluded
         if not singles:
-            return _directional_check(name, a, found), Finding(mode)
-        check, finding = _entry_finding(name, a, f, x, singles, mode, rtol, scale_tol, atol,
-                                        batch)
-        return (_directional_check(name, a, found) if check.ok else check), finding
+            return _directional_check(probe.name, a, found), Finding(mode)
+        check, finding = _entry_finding(probe, singles, mode)
+        return (_directional_check(probe.name, a, found) if check.ok else check), finding
     if located is None and found.kink:  # a kink that halving could not isolate
         entries = _sampled(list(np.ndindex(x.shape)), numeric.FALLBACK_LIMIT, rng)
         label = ("entries (a direction crossed a kink)" if len(entries) == x.size else
                  f"{len(entries)} sampled entries of {x.size} (a direction crossed a kink)")
-        return _entry_finding(name, a, f, x, entries, label, rtol, scale_tol, atol, batch)
+        return _entry_finding(probe, entries, label)
     entries = ([located] if located is not None else []) + numeric.sample_entries(a, rng)
-    check, finding = _entry_finding(name, a, f, x, list(dict.fromkeys(entries)), "", rtol,
-                                    scale_tol, atol, batch)
-    failed = _directional_check(name, a, found)
-    message = finding.message or "the entries sampled agree: the error is spread thin"
+    check, finding = _entry_finding(probe, list(dict.fromkeys(entries)), "")
+    failed = _directional_check(probe.name, a, found)
+    message = finding.message or (
+        f"along a random direction yours gives {found.yours[0]:.6g} where the objective "
+        f"changes at {found.expected[0]:.6g}; the {len(entries)} entries sampled one by one "
+        "agree: the error is spread thin over many entries")
     if located is not None:
         message = f"found by halving: {located}; " + message
-    return (GradientCheck(name, a.shape, x.shape, failed.max_abs, failed.max_rel,
+    return (GradientCheck(probe.name, a.shape, x.shape, failed.max_abs, failed.max_rel,
                           check.worst_index, False, failed.ratio, check.actual_worst,
                           check.expected_worst),
             Finding(mode + ", then sampled entries", finding.kinks, message))
 
 
-def _entry_finding(name, a, f, x, entries, mode, rtol, scale_tol, atol, batch):
-    """Per-entry differences of ``entries`` (None: all), a second look where they disagree."""
+def _entry_finding(probe, entries, mode):
+    """Per-entry differences of ``entries`` (None: all), then the kinks judged jointly."""
+    a, x = probe.a, probe.x
+    rtol, scale_tol, atol = probe.tolerance
     listed = list(np.ndindex(x.shape)) if entries is None else list(entries)
     index = tuple(np.array(listed).T)
-    estimate = numeric.entrywise(f, x, listed)
 
-    def judged():
-        expected = estimate.expected_for(a)[index]
-        allowance = atol + np.broadcast_to(estimate.noise, x.shape)[index]
-        return expected, allowance, disagreeing(a[index], expected, rtol, scale_tol,
-                                                atol=allowance)
+    def target(central):
+        known = np.abs(np.where(np.isnan(central), 0.0, central))
+        return rtol * known + scale_tol * known[index].max() + atol
 
-    expected, allowance, bad = judged()
-    # a second and third look where the estimate disagrees: 8 times smaller steps, then
-    # (for |x| < 0.01, whose step has the floor 1e-6) steps of 1e-4 |x|
-    shrinks = (8, np.clip(0.01 / np.maximum(np.abs(x), 1e-300), 8, 1e4))
-    for shrink in shrinks:
-        if not bad.any():
-            break
-        trust = np.zeros(x.shape)
-        trust[index] = rtol * np.abs(expected) + allowance
-        numeric.refine(f, x, estimate, [listed[i] for i in np.flatnonzero(bad)], trust, shrink)
-        expected, allowance, bad = judged()
-    sub = compare(name, a[index], expected, rtol, scale_tol, atol=allowance)
+    estimate = numeric.entrywise(probe.f, x, listed, probe.noise, target, probe.f0)
+    expected = estimate.expected_for(a)[index]
+    allowance = atol + estimate.error[index]
+    sub = compare(probe.name, a[index], expected, rtol, scale_tol, atol=allowance)
     worst = None if sub.worst_index is None else tuple(int(i) for i in listed[sub.worst_index[0]])
-    check = GradientCheck(name, a.shape, x.shape, sub.max_abs, sub.max_rel, worst, sub.ok,
+    check = GradientCheck(probe.name, a.shape, x.shape, sub.max_abs, sub.max_rel, worst, sub.ok,
                           sub.ratio, sub.actual_worst, sub.expected_worst)
+    kinks = int(estimate.kink[index].sum())
     whole = entries is None  # in C order, so the arrays take their shape back
-    pattern = "" if sub.ok else diagnose(
-        a if whole else a[index],
-        estimate.central if whole else estimate.central[index], int(bad.sum()), batch)
-    return check, Finding(mode, int(estimate.kink[index].sum()), pattern,
-                          estimate.expected_for(a) if whole else None)
+    if not sub.ok:
+        bad = int(disagreeing(a[index], expected, rtol, scale_tol, atol=allowance).sum())
+        pattern = diagnose(a if whole else a[index],
+                           estimate.central if whole else estimate.central[index], bad,
+                           probe.batch)
+        return check, Finding(mode, kinks, pattern,
+                              expected=estimate.expected_for(a) if whole else None)
+    joint = numeric.joint_kinks(probe.f, x, a, estimate, probe.noise, probe.rng,
+                                probe.tolerance, probe.f0)
+    if joint is None:
+        return check, Finding(mode, kinks, expected=estimate.expected_for(a) if whole else None)
+    nearest = min(max(joint.yours, joint.lower), joint.upper)
+    shown = ", ".join(map(str, joint.entries[:6])) + (", ..." if len(joint.entries) > 6 else "")
+    message = (f"entries {shown} sit at one kink that couples them (a tie?): each alone is "
+               "within its one-sided derivatives, but not together: along a direction within "
+               f"them yours gives {joint.yours:.6g}, every valid subgradient between "
+               f"{joint.lower:.6g} and {joint.upper:.6g} (tied entries share one gradient; "
+               "did each take all of it?)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = abs(joint.yours - nearest) / abs(nearest) if nearest else float("inf")
+    return (GradientCheck(probe.name, a.shape, x.shape, abs(joint.yours - nearest), rel, None,
+                          False, float("inf")),
+            Finding(mode, kinks, message))
 
 
 def _directional_check(name, a, found):

@@ -1,41 +1,52 @@
-"""The finite-difference oracle: entry by entry, or along random directions.
+"""The finite-difference oracle: every estimate carries a bound it can justify.
 
 The objective ``f`` is a scalar function of one array ``x`` (a layer's
-``sum(dvalues * forward(x))``, a loss's mean, a network's total loss). Two
-ways to differentiate it:
+``sum(dvalues * forward(x))``, a loss's mean, a network's total loss). It is
+differentiated along lines ``g(t) = f(x + t u)``: ``u`` is one entry's unit
+(times the entry's size) or a random direction. Three ideas:
 
-- **Entry by entry** (small arrays): the four-point central difference of
-  each entry, ``(8 (f(x+h) - f(x-h)) - (f(x+2h) - f(x-2h))) / 12h``, truncation
-  error ~ h**4, with ``h = 1e-4 * max(|x|, 0.01)``. The same four values give
-  the one-sided derivatives ``(-3 f(x) + 4 f(x+h) - f(x+2h)) / 2h`` and its
-  mirror. Where they differ by more than smoothness allows, ``f`` has a kink
-  there (ReLU at 0, a clip bound, ``|w|`` at 0): any value between the two
-  one-sided derivatives is a valid subgradient, and the entry's expected value
-  is the nearest point of that interval to yours.
-- **Along random directions** (large arrays; ``jax.test_util.check_vjp`` and
-  torch's fast gradcheck do the same): for a few random directions ``v``, the
-  directional derivative of ``f`` (the same four-point stencil along ``v``) is
-  compared with ``<yours, v>``. O(1) forward calls per array, whatever its size;
-  a relative error ``r`` of the gradient shows as ~``r`` in ``<yours, v>``.
-  Entries exactly at 0 (where ReLU and ``|w|`` have their kinks) are left
-  out of the directions and differenced one by one. When the directional
-  check fails, halving the set of entries locates a wrong one, and per-entry
-  differences on it and on a sample of entries name the pattern; when a
-  direction crosses a kink elsewhere, the array is differenced entry by entry
-  instead (all of it, or a sample if it is huge, and the report says so).
+1. **The noise is measured, not modelled.** :func:`measure_noise` evaluates
+   ``f`` at 16 points a relative ``1e-6`` apart along a random direction and
+   reads the rounding noise ``sigma`` of one evaluation off the table of
+   differences of orders 3 to 6 (Moré and Wild's ECnoise): the smooth part of
+   ``f`` vanishes in them, the noise does not. That sees the terms' sizes
+   (``sum(dvalues * output)`` can be 0.77 from terms of 1e4) and a forward
+   that computes in float32 inside. Each evaluation is taken to be within
+   ``delta = SAFETY * sigma`` of the smooth function.
+2. **Steps are chosen from the function.** On a ladder of steps ``h * 2**j``
+   the four-point central difference ``D4(h)`` (truncation ~ h**4) comes with
+   the two-point ``D2(h)`` from the same points; ``T = |D4 - D2|`` bounds the
+   truncation error of ``D4`` (it is ``D2``'s, of order h**2) and ``R = 1.5
+   delta / h`` its rounding error. Where ``T + R`` is too large to judge the
+   entry, the ladder goes finer while truncation dominates, and coarser while
+   rounding does and the coarser estimate agrees with the finer one within
+   both bounds (a bias, on which the objective depends linearly, is so
+   differenced at a large step: exactly to within rounding).
+3. **Kinks only where they are.** The one-sided differences (``f(x)``,
+   ``f(x +- h)``, ``f(x +- 2h)``) differ across a kink by the jump of the
+   derivative and, for a smooth ``f``, only by O(h**3). A kink is declared
+   where they differ by more than ``KINK_MARGIN`` times their rounding bound
+   and the central value lies between them; two finer steps then tell a kink
+   *at* the point (the one-sided values settle) from one near it (they drift,
+   and finer steps leave it). At a kink any value between the one-sided
+   derivatives is a valid subgradient. Entries at kinks are also judged
+   jointly (:func:`joint_kinks`): where the objective couples them (a tie in
+   a max), ``<yours, v>`` must lie between the one-sided derivatives along
+   directions ``v`` within them.
 
-Every entry (or direction) is also allowed the rounding noise of its
-difference, ``100 * eps * (|f| + 1) / h``.
+Large arrays are checked along random directions (:func:`directional`,
+as ``jax.test_util.check_vjp`` and torch's fast gradcheck do): the same
+ladder along ``v``, compared with ``<yours, v>``.
 """
 
 import dataclasses
+import math
 
 import numpy as np
 
 from reference.check.report import progress
-from reference.compare import moved_entry
 
-#: Relative step of the stencils.
+#: Relative first step of the ladder.
 FD_STEP = 1e-4
 #: Default tolerances of a finite-difference check: a 1e-6 relative error is caught.
 FD_RTOL = 1e-7
@@ -52,111 +63,319 @@ MODES = ("auto", "entries", "directions")
 #: Above this many entries differenced one by one, a progress bar is shown (terminal, Jupyter).
 LONG = 2000
 
+#: Points and relative spacing of the noise table.
+NOISE_POINTS = 16
+NOISE_SPACING = 1e-6
+#: An evaluation is trusted to within SAFETY times the measured RMS noise.
+SAFETY = 4.0
+#: A kink is a gap between the one-sided derivatives of this many times their rounding bound.
+KINK_MARGIN = 3.0
+#: Steps of the ladder (halvings or doublings of the first step) at the most, each way.
+LADDER = 30
+#: The coarsest step, relative to the entry's size (a linear parameter goes up to it).
+COARSEST = 0.1
+#: Relative noise (sigma over the size of the objective's terms) above which the forward is
+#: taken to compute in a lower precision than float64 (float64 gives ~1e-16 to 1e-12).
+LOWERED = 1e-10
+#: Kink entries paired to find which the objective couples, at the most.
+JOINT_LIMIT = 48
+
 _EPS = np.finfo(np.float64).eps
 
 
-def steps(x):
-    return FD_STEP * np.maximum(np.abs(x), 0.01)
+# --- the noise of one evaluation ---------------------------------------------------------------
 
+@dataclasses.dataclass(frozen=True)
+class Noise:
+    """The rounding noise of the objective near ``x``.
 
-def noise(value, step):
-    """Rounding noise of a four-point difference of ``f`` (value ``value``), with margin."""
-    return 100 * _EPS * (abs(value) + 1.0) / step
-
-
-def stencil(f0, plus1, minus1, plus2, minus2, step):
-    """``(central, right, left)`` derivatives from the values at 0, +-h, +-2h."""
-    central = (8 * (plus1 - minus1) - (plus2 - minus2)) / (12 * step)
-    right = (-3 * f0 + 4 * plus1 - plus2) / (2 * step)
-    left = (3 * f0 - 4 * minus1 + minus2) / (2 * step)
-    return central, right, left
-
-
-def is_kink(central, right, left, tolerance):
-    """Whether the one-sided derivatives disagree as they do across a kink.
-
-    For a smooth ``f`` both one-sided formulas carry the same leading error,
-    ``-h**2 / 3`` times the third derivative: they differ from each other far
-    less (~h**3) than from the central one. Across a kink they differ by the
-    jump of the derivative and the central difference lies between them. So an
-    entry is at a kink when ``|right - left|`` exceeds the rounding
-    ``tolerance`` and is at least half of ``|right - central| + |left - central|``.
+    ``sigma``: RMS noise of one evaluation (ECnoise); ``delta``: the bound used
+    (``SAFETY * sigma``, at least a few ulps of ``f(x)``); ``relative``:
+    ``sigma`` over the size of the objective's terms (None when unknown);
+    ``lowered``: the forward computes in a lower precision than float64.
     """
-    gap = np.abs(right - left)
-    return (gap > tolerance) & (gap >= 0.5 * (np.abs(right - central) + np.abs(left - central)))
+
+    sigma: float
+    delta: float
+    relative: object = None
+
+    @property
+    def lowered(self):
+        return self.relative is not None and self.relative > LOWERED
+
+
+def sizes(x):
+    """Per-entry sizes: ``|x|``, or for entries much smaller than the array's typical
+    size (zeros above all) 1e-2 of it; an all-zero array has size 1."""
+    x = np.asarray(x, dtype=np.float64)
+    nonzero = np.abs(x[x != 0])
+    largest = float(nonzero.max()) if nonzero.size else 1.0
+    typical = largest * float(np.sqrt(np.mean((nonzero / largest) ** 2))) if nonzero.size \
+        else 1.0  # the RMS, without squares that underflow
+    return np.maximum(np.abs(x), max(1e-2 * typical, 1e-290))
+
+
+def _table_sigma(values):
+    """ECnoise: ``sigma`` from differences of orders 3 to 6 of an equally spaced table, and
+    whether they look like noise (their signs change along the table)."""
+    estimates, noisy = [], True
+    diff = np.asarray(values, dtype=np.float64)
+    for k in range(1, 7):
+        diff = np.diff(diff)
+        if k < 3:
+            continue
+        gamma = math.factorial(k) ** 2 / math.factorial(2 * k)
+        estimates.append(math.sqrt(gamma * float(np.mean(diff ** 2))))
+        signs = np.sign(diff[diff != 0])
+        if signs.size > 2 and np.all(signs == signs[0]):
+            noisy = False
+    return max(estimates), noisy
+
+
+def measure_noise(f, x, f0, rng, magnitude=None):
+    """The rounding noise of ``f`` near ``x`` (``f0 = f(x)``), from a table along a direction.
+
+    The direction moves every non-zero entry by a fraction of itself (never across 0,
+    where ReLU and ``|w|`` have their kinks) and zeros by their size, away from 0 on
+    one side only. The spacing is shrunk where the table still shows ``f``'s smooth
+    variation, and widened where it is too fine for the forward's precision (a
+    float32 forward rounds nearby points to one value).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    u = np.where(x != 0, x, sizes(x)) * np.abs(rng.standard_normal(x.shape)) \
+        * np.where(rng.random(x.shape) < 0.5, -1.0, 1.0) * (x != 0) \
+        + (x == 0) * sizes(x) * np.abs(rng.standard_normal(x.shape))
+    spacing, sigma = NOISE_SPACING, 0.0
+    for _ in range(4):
+        values = [f0] + [f(x + i * spacing * u) for i in range(1, NOISE_POINTS)]
+        if len(set(values)) < NOISE_POINTS // 2 and spacing < 1e-3:
+            spacing *= 100  # quantised: the forward's precision is coarser than the spacing
+            continue
+        sigma, noisy = _table_sigma(values)
+        if noisy or spacing < 1e-12:
+            break
+        spacing /= 100  # the table still sees f's curvature
+    floor = 4 * _EPS * abs(f0) + 1e-300
+    relative = None if not magnitude else sigma / magnitude
+    return Noise(sigma, max(SAFETY * sigma, floor), relative)
+
+
+# --- one line, one derivative ------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Level:
+    """The differences of a line at one step ``h``: central (``D4``), its truncation and
+    rounding bounds, the one-sided derivatives and whether they show a kink."""
+
+    h: float
+    central: float
+    truncation: float
+    rounding: float
+    right: float
+    left: float
+    sided: float  # rounding bound of a one-sided derivative
+    kink: bool
+
+    @property
+    def error(self):
+        return self.truncation + self.rounding
+
+
+class Line:
+    """``g(t) = f(x + t u)``, memoised (the ladder's levels share points)."""
+
+    def __init__(self, f, x, u, f0, delta):
+        self.f, self.x, self.u, self.delta = f, x, u, delta
+        self.values = {0.0: f0}
+
+    def __call__(self, t):
+        if t not in self.values:
+            self.values[t] = self.f(self.x + t * self.u)
+        return self.values[t]
+
+    @property
+    def calls(self):
+        return len(self.values) - 1
+
+    def level(self, h):
+        f0, p1, m1, p2, m2 = self(0.0), self(h), self(-h), self(2 * h), self(-2 * h)
+        two = (p1 - m1) / (2 * h)
+        central = (8 * (p1 - m1) - (p2 - m2)) / (12 * h)
+        right = (-3 * f0 + 4 * p1 - p2) / (2 * h)
+        left = (3 * f0 - 4 * m1 + m2) / (2 * h)
+        sided = 4 * self.delta / h
+        gap = abs(right - left)
+        kink = bool(gap > KINK_MARGIN * 2 * sided
+                    and gap >= 0.5 * (abs(right - central) + abs(left - central)))
+        return Level(h, central, abs(central - two), 1.5 * self.delta / h, right, left, sided,
+                     kink)
+
+
+@dataclasses.dataclass
+class Derivative:
+    """The derivative of a line: ``value`` within ``error``; at a kink, the interval
+    ``[lower, upper]`` of valid subgradients (each end within ``error``)."""
+
+    value: float
+    error: float
+    lower: float
+    upper: float
+    kink: bool
+    right: float
+    left: float
+    h: float
+
+
+def _smooth(level):
+    return Derivative(level.central, level.error, level.central, level.central, False,
+                      level.central, level.central, level.h)
+
+
+def _kink(finest, drift):
+    return Derivative(finest.central, finest.sided + drift, min(finest.right, finest.left),
+                      max(finest.right, finest.left), True, finest.right, finest.left, finest.h)
+
+
+def differentiate(line, target=math.inf, h0=FD_STEP):
+    """The derivative of ``line`` at 0, on the ladder of steps ``h0 * 2**j``.
+
+    ``target``: the error small enough to judge the entry by (its tolerance); the
+    ladder moves only while the error bound exceeds it. See the module's docstring.
+    """
+    levels = {0: line.level(h0)}
+    j = 0
+
+    def at(k):
+        if k not in levels:
+            levels[k] = line.level(h0 * 2.0 ** k)
+        return levels[k]
+
+    if levels[0].kink:  # at the point, or near it? finer steps tell
+        while j > -LADDER:
+            a, b = at(j), at(j - 1)
+            if not b.kink:  # near it: the finer step no longer reaches it
+                j -= 1
+                break
+            c = at(j - 2)
+            if not c.kink:
+                j -= 2
+                break
+            drift1 = max(abs(b.right - a.right), abs(b.left - a.left))
+            drift2 = max(abs(c.right - b.right), abs(c.left - b.left))
+            settled = drift2 <= 0.5 * drift1 + 2 * (b.sided + c.sided)
+            # a finer step could not tell the gap from rounding with the margin
+            unresolvable = abs(c.right - c.left) < 2 * KINK_MARGIN * 2 * c.sided
+            if settled or unresolvable:
+                return _kink(c, drift2 + 2 * c.sided)
+            j -= 1
+        if at(j).kink:  # the ladder ran out, still drifting
+            return _kink(at(j), abs(at(j).right - at(j + 1).right) + 2 * at(j).sided)
+    best = at(j)
+    if best.error > target and best.truncation > best.rounding:  # finer, while truncation leads
+        while j > -LADDER:
+            finer = at(j - 1)
+            if finer.kink or finer.error >= best.error:
+                break
+            j, best = j - 1, finer
+            if best.error <= target or best.truncation <= best.rounding:
+                break
+    elif best.error > target and j == 0:  # coarser, while rounding leads and estimates agree
+        while j < LADDER and h0 * 2.0 ** (j + 1) <= COARSEST:
+            coarser = at(j + 1)
+            if coarser.kink or abs(coarser.central - best.central) > coarser.error + best.error \
+                    or coarser.error >= best.error:
+                break
+            j, best = j + 1, coarser
+            if best.error <= target:
+                break
+    return _smooth(best)
+
+
+# --- arrays: entry by entry --------------------------------------------------------------------
+
+class EntryLine(Line):
+    """``g(t) = f(x)`` with entry ``k`` moved by ``t * size``, in place (put back after)."""
+
+    def __init__(self, f, x, k, size, f0, delta):
+        super().__init__(f, x, None, f0, delta)
+        self.k, self.size = k, size
+
+    def __call__(self, t):
+        if t not in self.values:
+            saved = self.x[self.k]
+            self.x[self.k] = saved + t * self.size
+            try:
+                self.values[t] = self.f(self.x)
+            finally:
+                self.x[self.k] = saved
+        return self.values[t]
 
 
 @dataclasses.dataclass
 class Estimate:
-    """Finite-difference derivatives of entries of ``x`` (NaN where not computed)."""
+    """Per-entry derivatives of ``f`` at ``x`` (NaN where not computed), in ``x``'s units:
+    ``central`` within ``error``; at a kink (``kink``) the interval ``[lower, upper]``
+    between the one-sided derivatives ``right`` and ``left``."""
 
     central: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    error: np.ndarray
     kink: np.ndarray
-    noise: np.ndarray
-    entries: list
+    right: np.ndarray
+    left: np.ndarray
+    lines: dict
 
     def expected_for(self, actual):
-        """The expected values to compare ``actual`` with: central, or at a kink the
-        point of the one-sided interval (widened by its rounding noise) nearest to ``actual``."""
-        near = np.clip(actual, self.lower - 3 * self.noise, self.upper + 3 * self.noise)
+        """The values to compare ``actual`` with: central, or at a kink the point of
+        the interval (widened by its error) nearest to ``actual``."""
+        near = np.clip(actual, self.lower - self.error, self.upper + self.error)
         return np.where(self.kink, np.where(np.isnan(actual), self.central, near), self.central)
 
+    @property
+    def calls(self):
+        return sum(line.calls for line in self.lines.values())
 
-def entrywise(f, x, entries=None, shrink=1):
-    """Per-entry derivatives of ``f`` at ``x`` (all entries, or the listed indices).
 
-    ``shrink`` (a number, or one per entry) divides the steps: a second look at
-    entries where the first disagrees (next to a singularity such as ``log``
-    near 0 the step's truncation error is large; it falls as step**4).
+def entrywise(f, x, entries, noise, target=None, f0=None):
+    """Per-entry derivatives of ``f`` at ``x`` for the listed index tuples.
+
+    ``target(central) -> array``: each entry's tolerance given the first estimates
+    (an entry whose error bound exceeds it takes more steps of the ladder).
     """
     x = np.array(x, dtype=np.float64)
-    h = steps(x) / np.asarray(shrink, dtype=np.float64)
-    f0 = f(x)
-    central, right, left = (np.full(x.shape, np.nan) for _ in range(3))
-    entries = list(np.ndindex(x.shape)) if entries is None else list(entries)
-    at = moved_entry(f, x)
+    size = sizes(x)
+    f0 = f(x) if f0 is None else f0
+    fields = {name: np.full(x.shape, np.nan) for name in
+              ("central", "lower", "upper", "error", "right", "left")}
+    kink = np.zeros(x.shape, dtype=bool)
+    lines = {}
+
+    def store(k, d):
+        for name in fields:
+            fields[name][k] = getattr(d, "value" if name == "central" else name) / size[k]
+        kink[k] = d.kink
 
     with progress(len(entries) if len(entries) > LONG else 0, "entries") as bar:
         for k in entries:
-            central[k], right[k], left[k] = stencil(f0, at(k, h[k]), at(k, -h[k]),
-                                                    at(k, 2 * h[k]), at(k, -2 * h[k]), h[k])
+            lines[k] = EntryLine(f, x, k, size[k], f0, noise.delta)
+            store(k, differentiate(lines[k]))
             bar.update()
-    tolerance = noise(f0, h)
-    kink = np.where(np.isnan(central), False, is_kink(central, right, left, tolerance))
-    return Estimate(central, np.fmin(right, left), np.fmax(right, left), kink, tolerance, entries)
+    if target is not None:
+        goal = np.broadcast_to(target(fields["central"]), x.shape)
+        for k in entries:
+            if not kink[k] and fields["error"][k] > goal[k]:
+                store(k, differentiate(lines[k], goal[k] * size[k]))
+    return Estimate(fields["central"], fields["lower"], fields["upper"], fields["error"], kink,
+                    fields["right"], fields["left"], lines)
 
 
-def refine(f, x, estimate, entries, trust, shrink=8):
-    """Difference ``entries`` again with steps ``shrink`` times smaller, in place.
-
-    Used where a first estimate disagrees with the hand-written value. The
-    four-point truncation error falls by ``shrink**4``, so the change
-    ``|old - new|`` measures the old estimate's error. Where it is within
-    ``trust`` (the entry's allowance) the old estimate was sound and stands;
-    where it is larger (next to a singularity, such as ``log`` near 0) the new
-    one replaces it, with ``|old - new| / 1000`` added to its allowance (more
-    than its own truncation error, ~``|old - new| / 4096`` for ``shrink = 8``).
-    An entry found at a kink takes the finer look whatever it says: its
-    one-sided derivatives are then nearer the point (a kink within the old
-    step's reach but not at the point itself vanishes).
-    """
-    finer = entrywise(f, x, entries, shrink)
-    estimate.noise = np.array(np.broadcast_to(estimate.noise, x.shape), dtype=np.float64)
-    for k in entries:
-        change = abs(finer.central[k] - estimate.central[k])
-        if not (estimate.kink[k] or change > trust[k]):
-            continue
-        for field in ("central", "lower", "upper", "kink"):
-            getattr(estimate, field)[k] = getattr(finer, field)[k]
-        estimate.noise[k] = finer.noise[k] + change / 1000
-    return estimate
-
+# --- arrays: along random directions -----------------------------------------------------------
 
 @dataclasses.dataclass
 class Directions:
-    """Directional derivatives of ``f`` along random directions, beside ``<yours, v>``."""
+    """Directional derivatives of ``f`` along random directions, beside ``<yours, v>``:
+    ``expected`` within ``allowed`` (the tolerance plus the estimate's error bound)."""
 
     yours: np.ndarray
     expected: np.ndarray
@@ -174,54 +393,42 @@ class Directions:
         return float(np.max(np.where(np.isnan(r), np.inf, r)))
 
 
-def directional(f, x, actual, rng, rtol, scale_tol, count=DIRECTIONS, mask=None, f0=None):
+def directional(f, x, actual, rng, tolerance, noise, count=DIRECTIONS, mask=None, f0=None):
     """Compare ``<actual, v>`` with the derivative of ``f`` along ``count`` random ``v``.
 
-    ``v = normal * max(|x|, 0.01)`` (each entry moves in proportion to its
-    size), zero where ``mask`` is False; the allowance of a direction is
-    ``rtol |D_v f| + scale_tol ||actual * s||_2`` plus the stencil's rounding noise.
-    A direction that disagrees is differenced again with steps 8 and 64 times
-    smaller, trusted as :func:`refine` trusts a finer estimate.
+    ``v = normal * size`` (each entry moves in proportion to its size), zero where
+    ``mask`` is False. ``tolerance = (rtol, scale_tol, atol)``; the allowance of a
+    direction is ``rtol |D_v f| + scale_tol ||actual * size||_2 + atol ||v||_1`` plus
+    the estimate's own error bound.
     """
+    rtol, scale_tol, atol = tolerance
     x = np.array(x, dtype=np.float64)
-    size = np.maximum(np.abs(x), 0.01)
+    size = sizes(x)
     if mask is not None:
         size = size * mask
     f0 = f(x) if f0 is None else f0
-    tolerance = noise(f0, FD_STEP)
     magnitude = float(np.sqrt(np.sum((actual * size) ** 2)))
     yours, expected, allowed, kinks = [], [], [], []
-    def along(v, step):
-        return stencil(f0, *(f(x + t * step * v) for t in (1, -1, 2, -2)), step)
-
     for _ in range(count):
         v = rng.standard_normal(x.shape) * size
-        central, right, left = along(v, FD_STEP)
-        mine = float(np.sum(actual * v))
-        allowance = rtol * abs(central) + scale_tol * magnitude + tolerance
-        for shrink in (8, 64):
-            if abs(mine - central) <= allowance:
-                break
-            finer = along(v, FD_STEP / shrink)[0]
-            change = abs(finer - central)
-            if change > allowance:
-                central = finer
-                allowance = rtol * abs(central) + scale_tol * magnitude \
-                    + noise(f0, FD_STEP / shrink) + change / 1000
-        kinks.append(bool(is_kink(central, right, left, 30 * tolerance + 1e-9 * magnitude)))
-        yours.append(mine)
-        expected.append(central)
-        allowed.append(allowance)
+        line = Line(f, x, v, f0, noise.delta)
+        first = differentiate(line)
+        goal = rtol * abs(first.value) + scale_tol * magnitude + atol * float(np.abs(v).sum())
+        found = first if first.kink else differentiate(line, goal)
+        yours.append(float(np.sum(actual * v)))
+        expected.append(found.value)
+        allowed.append(goal + found.error)
+        kinks.append(found.kink)
     return Directions(np.array(yours), np.array(expected), np.array(allowed), any(kinks))
 
 
-def locate(f, x, actual, rng, rtol, scale_tol, mask):
+def locate(f, x, actual, rng, tolerance, noise, mask):
     """An entry where ``actual`` is wrong, found by halving the set of entries.
 
     Each step compares the directional derivative along a random direction
     within each half and keeps the half that disagrees more: ~log2(size)
-    steps of 8 forward calls. Returns an index, or None when neither half
-    disagrees on its own (an error spread thin over many entries).
+    steps. Returns an index, or None when neither half disagrees on its own
+    (an error spread thin over many entries).
     """
     f0 = f(x)
     entries = np.flatnonzero(mask.ravel())
@@ -231,7 +438,7 @@ def locate(f, x, actual, rng, rtol, scale_tol, mask):
         for half in halves:
             within = np.zeros(x.size, dtype=bool)
             within[half] = True
-            ratios.append(directional(f, x, actual, rng, rtol, scale_tol, 1,
+            ratios.append(directional(f, x, actual, rng, tolerance, noise, 1,
                                       within.reshape(x.shape), f0).ratio)
         if max(ratios) <= 1:
             return None
@@ -245,4 +452,90 @@ def sample_entries(actual, rng, count=SAMPLE):
     largest = np.argsort(flat)[::-1][: count // 4]
     rest = rng.choice(flat.size, size=min(flat.size, count), replace=False)
     chosen = list(dict.fromkeys(list(largest) + list(rest)))[:count]
-    return [np.unravel_index(i, actual.shape) for i in chosen]
+    return [tuple(int(i) for i in np.unravel_index(i, actual.shape)) for i in chosen]
+
+
+# --- kinks judged together ---------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class JointViolation:
+    """Entries at kinks that the objective couples (a tie), whose gradients are each valid
+    alone but not together: along a direction ``v`` within them ``<yours, v>`` is ``yours``,
+    and every valid subgradient gives a value in ``[lower, upper]``."""
+
+    entries: tuple
+    yours: float
+    lower: float
+    upper: float
+    checked: int
+
+
+def _coupled(estimate, noise, f0, i, j):
+    """Whether ``f`` couples kink entries ``i`` and ``j`` to first order, as a tie in a max
+    does: moving both by ``h`` differs from moving each alone by an amount of order ``h``
+    times their gaps (a smooth coupling, through a loss say, gives only ``h**2``)."""
+    li, lj = estimate.lines[i], estimate.lines[j]
+    hi, hj = FD_STEP * li.size, FD_STEP * lj.size
+    x = li.x
+    saved = x[i], x[j]
+    x[i], x[j] = saved[0] + hi, saved[1] + hj
+    try:
+        both = li.f(x)
+    finally:
+        x[i], x[j] = saved
+    mixed = abs(both - li(FD_STEP) - lj(FD_STEP) + f0)
+    gap = min(abs(estimate.right[i] - estimate.left[i]), abs(estimate.right[j] - estimate.left[j]))
+    return mixed > KINK_MARGIN * 4 * noise.delta and mixed >= 0.25 * min(hi, hj) * gap
+
+
+def _groups(pairs, entries):
+    """Connected components (of two or more entries) of the coupling graph."""
+    parent = {k: k for k in entries}
+
+    def root(k):
+        while parent[k] != k:
+            k = parent[k]
+        return k
+    for i, j in pairs:
+        parent[root(i)] = root(j)
+    groups = {}
+    for k in entries:
+        groups.setdefault(root(k), []).append(k)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def joint_kinks(f, x, actual, estimate, noise, rng, tolerance, f0):
+    """The first group of coupled kink entries whose gradients violate the joint bound.
+
+    Where ``f`` is separable in the kink entries (ReLU's zeros, ``|w|`` at 0), the
+    per-entry intervals are the whole truth. Where it couples them (a max with
+    ties), a valid subgradient ``g`` of the group satisfies, along every direction
+    ``v`` within it, ``<g, v>`` between the one-sided directional derivatives of
+    ``f`` (exact for a group where ``f`` is locally convex or concave, as a max of
+    tied entries times a cotangent is). Returns a :class:`JointViolation` or None.
+    """
+    rtol, scale_tol, atol = tolerance
+    kinks = [k for k in estimate.lines if estimate.kink[k]]
+    if len(kinks) < 2:
+        return None
+    if len(kinks) > JOINT_LIMIT:
+        kinks = [kinks[i] for i in sorted(rng.choice(len(kinks), JOINT_LIMIT, replace=False))]
+    pairs = [(i, j) for a, i in enumerate(kinks) for j in kinks[a + 1:]
+             if _coupled(estimate, noise, f0, i, j)]
+    x = np.array(x, dtype=np.float64)
+    size = sizes(x)
+    for group in _groups(pairs, kinks):
+        index = tuple(np.array(group).T)
+        for _ in range(2):
+            v = np.zeros(x.shape)
+            v[index] = rng.standard_normal(len(group)) * size[index]
+            d = differentiate(Line(f, x, v, f0, noise.delta))
+            lower, upper = min(d.right, d.left), max(d.right, d.left)
+            mine = float(np.sum(actual * v))
+            slack = d.error + rtol * max(abs(lower), abs(upper)) \
+                + scale_tol * float(np.sqrt(np.sum((actual * v) ** 2))) \
+                + atol * float(np.abs(v).sum())
+            if not lower - slack <= mine <= upper + slack:
+                return JointViolation(tuple(tuple(int(i) for i in k) for k in group), mine,
+                                      lower, upper, len(kinks))
+    return None

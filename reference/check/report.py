@@ -88,6 +88,8 @@ class Finding:
     mode: str = "entries"
     kinks: int = 0
     message: str = ""
+    #: How the oracle fitted the objective (a forward in lower precision), in words.
+    note: str = ""
     #: The per-entry expected values when every entry was differenced (not in JSON).
     expected: object = dataclasses.field(default=None, repr=False, compare=False)
 
@@ -199,6 +201,7 @@ class CheckReport(Report):
             lines.append(super().__str__())
         lines += [f"  {name}: checked along {f.mode}" for name, f in self.findings.items()
                   if f.mode.startswith("directions") or "sampled" in f.mode]
+        lines += [f"  {name}: {f.note}" for name, f in self.findings.items() if f.note]
         lines += [f"FAIL: {line}" for line in self.failure_lines()]
         lines += [f"WARNING: {w}" for w in self.warnings]
         lines.append(self.summary())
@@ -238,7 +241,8 @@ class CheckReport(Report):
 
 
 def _finding_record(finding):
-    return {"mode": finding.mode, "kinks": finding.kinks, "message": finding.message}
+    return {"mode": finding.mode, "kinks": finding.kinks, "message": finding.message,
+            "note": finding.note}
 
 
 def penalty_hint(actual, expected, values, l1, l2):
