@@ -454,9 +454,10 @@ def _check_layer(layer, x, fn, rtol, atol, scale_tol, seed, params, penalty, mod
                 checks, findings = _jax_rows(layer, fn, x, dvalues, dinputs, found, unset,
                                              rtol, scale_tol, atol)
             else:
+                magnitude = float(np.sum(np.abs(dvalues * output)))
                 checks, findings = _fd_rows(layer, caller, x, dvalues, dinputs, found, unset,
                                             objective_penalty, mode, rtol, scale_tol, atol,
-                                            seed)
+                                            seed, magnitude)
     finally:
         randomness.restore()
         restored.put_back()
@@ -509,7 +510,7 @@ def _penalty(layer, penalty, notes):
 
 
 def _fd_rows(layer, caller, x, dvalues, dinputs, found, unset, penalty, mode, rtol, scale_tol,
-             atol, seed):
+             atol, seed, magnitude):
     rng = streams(seed)[1]
     batch = x.shape[0] if x.ndim > 1 else None
 
@@ -528,8 +529,10 @@ def _fd_rows(layer, caller, x, dvalues, dinputs, found, unset, penalty, mode, rt
     checks, findings = [], {}
     strengths = contract.book_regularizers(layer) if penalty is contract.book_penalty else {}
     for slot, name, actual, f, at in rows:
+        extra = abs(penalty(layer)) if penalty and slot is not None else 0.0
         check, finding = numeric_finding(name, actual, f, at, mode=mode, rtol=rtol,
-                                         scale_tol=scale_tol, atol=atol, rng=rng, batch=batch)
+                                         scale_tol=scale_tol, atol=atol, rng=rng, batch=batch,
+                                         magnitude=magnitude + extra)
         if slot is not None:
             slot.set(layer, at)
             if not check.ok and finding.expected is not None and str(slot) in strengths:
@@ -656,7 +659,8 @@ def _check_loss(loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle
                 check, finding = numeric_finding(
                     "dinputs", actual, loss_at, p, mode=mode, rtol=rtol, scale_tol=scale_tol,
                     atol=atol, rng=streams(seed)[1],
-                    batch=p.shape[0] if p.ndim > 1 else None)
+                    batch=p.shape[0] if p.ndim > 1 else None,
+                    magnitude=float(np.mean(np.abs(np.asarray(sample, dtype=np.float64)))))
                 checks, findings = [check], {"dinputs": finding}
     finally:
         randomness.restore()

@@ -47,7 +47,7 @@ import numpy as np
 from reference.check.report import progress
 
 #: Relative first step of the ladder.
-FD_STEP = 1e-4
+FD_STEP = 1e-5
 #: Default tolerances of a finite-difference check: a 1e-6 relative error is caught.
 FD_RTOL = 1e-7
 FD_SCALE_TOL = 1e-7
@@ -63,17 +63,21 @@ MODES = ("auto", "entries", "directions")
 #: Above this many entries differenced one by one, a progress bar is shown (terminal, Jupyter).
 LONG = 2000
 
-#: Points and relative spacing of the noise table.
-NOISE_POINTS = 16
+#: Points and first relative spacing of a noise table.
+NOISE_POINTS = 9
 NOISE_SPACING = 1e-6
 #: An evaluation is trusted to within SAFETY times the measured RMS noise.
 SAFETY = 4.0
 #: A kink is a gap between the one-sided derivatives of this many times their rounding bound.
 KINK_MARGIN = 3.0
+#: A first step is taken alone when its truncation bound is within this fraction of the
+#: tolerance: were it not yet in its asymptotic regime (where the bound holds), the step
+#: would have to exceed the function's own scale, and the bound would not be that small.
+CONFIRM = 1e-3
 #: Steps of the ladder (halvings or doublings of the first step) at the most, each way.
 LADDER = 30
 #: The coarsest step, relative to the entry's size (a linear parameter goes up to it).
-COARSEST = 0.1
+COARSEST = 1.0
 #: Relative noise (sigma over the size of the objective's terms) above which the forward is
 #: taken to compute in a lower precision than float64 (float64 gives ~1e-16 to 1e-12).
 LOWERED = 1e-10
@@ -115,49 +119,55 @@ def sizes(x):
     return np.maximum(np.abs(x), max(1e-2 * typical, 1e-290))
 
 
-def _table_sigma(values):
-    """ECnoise: ``sigma`` from differences of orders 3 to 6 of an equally spaced table, and
-    whether they look like noise (their signs change along the table)."""
-    estimates, noisy = [], True
-    diff = np.asarray(values, dtype=np.float64)
-    for k in range(1, 7):
-        diff = np.diff(diff)
-        if k < 3:
-            continue
-        gamma = math.factorial(k) ** 2 / math.factorial(2 * k)
-        estimates.append(math.sqrt(gamma * float(np.mean(diff ** 2))))
-        signs = np.sign(diff[diff != 0])
-        if signs.size > 2 and np.all(signs == signs[0]):
-            noisy = False
-    return max(estimates), noisy
-
-
 def measure_noise(f, x, f0, rng, magnitude=None):
-    """The rounding noise of ``f`` near ``x`` (``f0 = f(x)``), from a table along a direction.
+    """The rounding noise of ``f`` near ``x`` (``f0 = f(x)``), from tables along a direction.
 
     The direction moves every non-zero entry by a fraction of itself (never across 0,
     where ReLU and ``|w|`` have their kinks) and zeros by their size, away from 0 on
-    one side only. The spacing is shrunk where the table still shows ``f``'s smooth
-    variation, and widened where it is too fine for the forward's precision (a
-    float32 forward rounds nearby points to one value).
+    one side only. Rounding noise does not depend on the table's spacing, while what
+    is left of ``f``'s own variation (a kink or a clip bound within reach, a curvature
+    on a small scale) shrinks with it: tables at spacings ``1e-6`` and ``1e-8`` (and
+    finer while the estimate keeps falling) are compared and the smallest estimate
+    kept. A table whose values are mostly equal is finer than the forward's precision
+    (a float32 forward rounds nearby points to one value) and is not used.
     """
     x = np.asarray(x, dtype=np.float64)
-    u = np.where(x != 0, x, sizes(x)) * np.abs(rng.standard_normal(x.shape)) \
-        * np.where(rng.random(x.shape) < 0.5, -1.0, 1.0) * (x != 0) \
-        + (x == 0) * sizes(x) * np.abs(rng.standard_normal(x.shape))
-    spacing, sigma = NOISE_SPACING, 0.0
-    for _ in range(4):
+    size = sizes(x)
+    sign = np.where(rng.random(x.shape) < 0.5, -1.0, 1.0)
+    u = np.abs(rng.standard_normal(x.shape)) * np.where(x != 0, sign * x, size)
+    sigma, spacing = None, NOISE_SPACING
+    while spacing >= 1e-12:
         values = [f0] + [f(x + i * spacing * u) for i in range(1, NOISE_POINTS)]
-        if len(set(values)) < NOISE_POINTS // 2 and spacing < 1e-3:
-            spacing *= 100  # quantised: the forward's precision is coarser than the spacing
-            continue
-        sigma, noisy = _table_sigma(values)
-        if noisy or spacing < 1e-12:
+        if len(set(values)) < NOISE_POINTS // 2:
+            break  # finer than the forward's precision
+        found, spread = _table_sigma(values)
+        if sigma is None and spread <= 2:
+            sigma = found  # the orders agree, as they do for noise alone: one table will do
             break
-        spacing /= 100  # the table still sees f's curvature
+        if sigma is not None and found > 0.25 * sigma:
+            sigma = min(sigma, found)
+            break  # no longer falling: noise, not f's variation
+        sigma = found
+        spacing /= 100
     floor = 4 * _EPS * abs(f0) + 1e-300
+    sigma = 0.0 if sigma is None else sigma
     relative = None if not magnitude else sigma / magnitude
     return Noise(sigma, max(SAFETY * sigma, floor), relative)
+
+
+def _table_sigma(values):
+    """ECnoise: the RMS noise of one value of an equally spaced table, from its differences
+    of orders 3 to 6 (the largest of the four estimates), and their spread (largest over
+    smallest: near 1 for noise alone, large where ``f``'s own variation is left in them)."""
+    estimates = []
+    diff = np.asarray(values, dtype=np.float64)
+    for k in range(1, 7):
+        diff = np.diff(diff)
+        if k >= 3:
+            gamma = math.factorial(k) ** 2 / math.factorial(2 * k)
+            estimates.append(math.sqrt(gamma * float(np.mean(diff ** 2))))
+    low = min(estimates)
+    return max(estimates), (max(estimates) / low if low > 0 else math.inf)
 
 
 # --- one line, one derivative ------------------------------------------------------------------
@@ -236,58 +246,74 @@ def _kink(finest, drift):
                       max(finest.right, finest.left), True, finest.right, finest.left, finest.h)
 
 
+def _consistent(a, b):
+    return abs(a.central - b.central) <= a.error + b.error
+
+
 def differentiate(line, target=math.inf, h0=FD_STEP):
     """The derivative of ``line`` at 0, on the ladder of steps ``h0 * 2**j``.
 
-    ``target``: the error small enough to judge the entry by (its tolerance); the
-    ladder moves only while the error bound exceeds it. See the module's docstring.
+    ``target``: the error small enough to judge the entry by (its tolerance). The
+    first step is taken as it is when its error bound is within ``target`` and its
+    truncation bound within ``CONFIRM * target`` (a larger one might not yet be in
+    the regime where it bounds the error); otherwise an estimate is accepted only
+    where two neighbouring steps agree within their bounds. See the module's docstring.
     """
-    levels = {0: line.level(h0)}
-    j = 0
+    levels = {}
 
     def at(k):
         if k not in levels:
             levels[k] = line.level(h0 * 2.0 ** k)
         return levels[k]
 
-    if levels[0].kink:  # at the point, or near it? finer steps tell
-        while j > -LADDER:
-            a, b = at(j), at(j - 1)
-            if not b.kink:  # near it: the finer step no longer reaches it
-                j -= 1
-                break
+    first = at(0)
+    if not first.kink and first.error <= target and first.truncation <= CONFIRM * target:
+        return _smooth(first)
+    if first.kink or first.truncation > first.rounding:
+        return _finer(at, target)
+    return _coarser(at, target)
+
+
+def _finer(at, target):
+    """Finer steps: until a kink settles at the point, or two steps agree well enough."""
+    best, j = None, 0
+    while j > -LADDER:
+        a, b = at(j), at(j - 1)
+        if a.kink and b.kink:
             c = at(j - 2)
-            if not c.kink:
-                j -= 2
-                break
             drift1 = max(abs(b.right - a.right), abs(b.left - a.left))
             drift2 = max(abs(c.right - b.right), abs(c.left - b.left))
-            settled = drift2 <= 0.5 * drift1 + 2 * (b.sided + c.sided)
-            # a finer step could not tell the gap from rounding with the margin
+            # at the point, the one-sided values settle (their truncation falls as h**2);
+            # a kink at a distance e pulls them by ~ e / h, more at every finer step
+            settled = c.kink and drift2 <= 0.5 * drift1 + 2 * (b.sided + c.sided)
+            # or the next step could no longer tell the gap from rounding
             unresolvable = abs(c.right - c.left) < 2 * KINK_MARGIN * 2 * c.sided
             if settled or unresolvable:
                 return _kink(c, drift2 + 2 * c.sided)
-            j -= 1
-        if at(j).kink:  # the ladder ran out, still drifting
-            return _kink(at(j), abs(at(j).right - at(j + 1).right) + 2 * at(j).sided)
-    best = at(j)
-    if best.error > target and best.truncation > best.rounding:  # finer, while truncation leads
-        while j > -LADDER:
-            finer = at(j - 1)
-            if finer.kink or finer.error >= best.error:
+        elif not (a.kink or b.kink) and _consistent(a, b):
+            finer = b if b.error <= a.error else a
+            best = finer if best is None or finer.error < best.error else best
+            if best.error <= target or b.truncation <= b.rounding:
                 break
-            j, best = j - 1, finer
-            if best.error <= target or best.truncation <= best.rounding:
-                break
-    elif best.error > target and j == 0:  # coarser, while rounding leads and estimates agree
-        while j < LADDER and h0 * 2.0 ** (j + 1) <= COARSEST:
-            coarser = at(j + 1)
-            if coarser.kink or abs(coarser.central - best.central) > coarser.error + best.error \
-                    or coarser.error >= best.error:
-                break
-            j, best = j + 1, coarser
-            if best.error <= target:
-                break
+        j -= 1
+    if best is None:  # no two steps agreed: the entry is not resolved, and its bound says so
+        a, b = at(j), at(j + 1)
+        return Derivative(a.central, a.error + abs(a.central - b.central), a.central,
+                          a.central, False, a.central, a.central, a.h)
+    return _smooth(best)
+
+
+def _coarser(at, target):
+    """Coarser steps, while rounding leads and each agrees with the finer one (a parameter
+    the objective depends on linearly goes up to ``COARSEST``)."""
+    best, j = at(0), 0
+    while j < LADDER and FD_STEP * 2.0 ** (j + 1) <= COARSEST:
+        coarser = at(j + 1)
+        if coarser.kink or not _consistent(coarser, at(j)) or coarser.error >= best.error:
+            break
+        j, best = j + 1, coarser
+        if best.error <= target or best.truncation > best.rounding:
+            break
     return _smooth(best)
 
 

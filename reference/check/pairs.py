@@ -166,6 +166,7 @@ def _check_functions(forward, backward, args, kwargs, seed, rtol, atol, scale_to
                 pair.args[i] = given[names[i]]
             rng = streams(seed)[1]
             batch = out.shape[0] if out.ndim > 1 else None
+            magnitude = float(np.sum(np.abs(dout * out)))
             checks, findings = [], {}
             for i, grad in zip(pair.arrays, grads):
                 def objective(value, i=i):
@@ -174,7 +175,7 @@ def _check_functions(forward, backward, args, kwargs, seed, rtol, atol, scale_to
                 name = "d" + names[i]
                 check, finding = numeric_finding(name, grad, objective, pair.args[i], mode=mode,
                                                  rtol=rtol, scale_tol=scale_tol, atol=atol,
-                                                 rng=rng, batch=batch)
+                                                 rng=rng, batch=batch, magnitude=magnitude)
                 checks.append(check)
                 findings[name] = finding
     finally:
