@@ -59,8 +59,33 @@ def measure(repeats=5, cases=CASES):
     return records
 
 
-def main(repeats=5, cases=CASES):
+def stress_table(outcomes):
+    """The stress suite's table: verdict on correct code, planted bugs caught, forward calls
+    per differenced entry, and a closing line with the totals."""
     from reference.compare import format_rows
+
+    rows = [(o.label, o.verdict, f"{o.caught} of {o.planted}",
+             ", ".join(o.missed) or "-", f"{o.calls / o.entries:.2f}") for o in outcomes]
+    alarms = sum(o.verdict != "ok" for o in outcomes)
+    missed = sum(len(o.missed) for o in outcomes)
+    unresolved = sum(len(o.unresolved) for o in outcomes)
+    calls = sum(o.calls for o in outcomes) / sum(o.entries for o in outcomes)
+    return "\n".join([
+        format_rows(["correct case", "verdict", "planted bugs failed", "passed (misses)",
+                     "calls per entry"], rows),
+        f"{alarms} false alarms in {len(outcomes)} correct cases; "
+        f"{sum(o.caught for o in outcomes)} of {sum(o.planted for o in outcomes)} planted bugs "
+        f"fail ({missed} missed, {unresolved} below the oracle's resolution); "
+        f"{calls:.2f} forward calls per entry overall"])
+
+
+def main(repeats=5, cases=CASES, stress_cases=None):
+    """Print the timings of ``cases`` and the stress suite's table (the cases whose label
+    holds ``stress_cases``, default all); returns the timing records."""
+    from reference.compare import format_rows
+
+    import reference.check
+    from bench import stress
 
     records = measure(repeats, cases)
     print(f"check_layer, finite differences, median of {repeats} runs")
@@ -69,4 +94,7 @@ def main(repeats=5, cases=CASES):
                       [(r["case"], "x".join(map(str, r["inputs"])), r["mode"],
                         f"{r['median_s']:.3f}", f"{r['min_s']:.3f}", r["forward_calls"],
                         r["verdict"]) for r in records]))
+    print()
+    print("The stress suite (bench/stress.py): correct code at hard points, and bugs planted in it")
+    print(stress_table(stress.run(reference.check, stress_cases)))
     return records

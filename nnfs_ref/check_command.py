@@ -208,7 +208,8 @@ def run(args):
 
             found = search.search(cls, positional, keywords, loss=loss, examples=args.search,
                                   params=params, seed=args.seed, target=args.target,
-                                  data=_data_kinds(args, cls) if loss else None)
+                                  data=_data_kinds(args, cls) if loss else None,
+                                  shrink_seconds=args.shrink_seconds)
             print(found.text)
             return found.exit_code
         obj = construct(cls, positional, keywords)
@@ -318,5 +319,9 @@ def add_arguments(parser):
     parser.add_argument("--search", type=positive_int, metavar="N",
                         help="search N random shapes and values with Hypothesis for a failing "
                              "case, shrink it, and print it as a snippet you can run")
+    parser.add_argument("--shrink-seconds", type=nonnegative_float, default=20.0,
+                        metavar="S",
+                        help="with --search: how long shrinking a failure may take before the "
+                             "smallest failing case found so far is printed (default 20)")
     parser.add_argument("--json", metavar="PATH", type=output_file,
                         help="also write the report as JSON")

@@ -82,7 +82,7 @@ def test_the_checker_bench_counts_forward_calls_and_reports_verdicts(capsys):
              for mode in ("entries", "directions")]
     small.append(("Activation_ReLU, 40% exact zeros", lambda m: m.Activation_ReLU(), (4, 5),
                   0.4, "auto"))
-    records = checker.main(repeats=2, cases=small)
+    records = checker.main(repeats=2, cases=small, stress_cases="MaxPool")
     entries, directions, relu = records
     assert [r["verdict"] for r in records] == ["ok", "ok", "ok"]
     # entry by entry: at least two forwards per entry of inputs (20), weights (15), biases (3)
@@ -91,3 +91,5 @@ def test_the_checker_bench_counts_forward_calls_and_reports_verdicts(capsys):
     assert all(0 < r["min_s"] <= r["median_s"] and r["repeats"] == 2 for r in records)
     out = capsys.readouterr().out
     assert "median of 2 runs" in out and "forward calls" in out and "Layer_Dense(5, 3)" in out
+    assert "MaxPool(2), tied windows" in out and "calls per entry" in out
+    assert "0 false alarms in 1 correct cases; 1 of 1 planted bugs fail (0 missed" in out

@@ -110,9 +110,133 @@ def test_search_finds_a_batch_of_one_bug_and_gradient_property_reports_it():
             self.dinputs = self.dinputs.squeeze(axis=0) if len(dvalues) == 1 else self.dinputs
     found = search(Squeezed, examples=40)
     assert found.report is not None and found.exit_code == 1
-    assert "inputs = np.array([[" in found.snippet
+    assert "inputs = np.full((1, 1), " in found.snippet or "inputs = np.array([[" in found.snippet
     with pytest.raises(AssertionError, match="dinputs has shape"):
         gradient_property(Squeezed, examples=40)()
     gradient_property(B.DenseW, examples=20)()  # a correct class passes
     gradient_property(B.Loss_MeanSquaredError, loss=True, data=("values", "values"),
                       examples=20)()
+
+
+def test_the_noise_is_read_off_the_function_not_its_value():
+    # sum(d * (X @ W)) - c with |X| ~ 100: a value near 0 made of large terms; the measured
+    # noise is compared with the true rounding error of the float64 sums (exact fractions)
+    from fractions import Fraction
+    rng = np.random.default_rng(2)
+    X, W, d = rng.normal(size=(8, 6)) * 100, rng.normal(size=(6, 4)), rng.normal(size=(8, 4))
+    c = float(np.sum(d * (X @ W)))
+
+    def f(w):
+        return float(np.sum(d * (X @ w))) - c
+
+    def exact(w):
+        return sum(Fraction(d[i, j]) * Fraction(X[i, k]) * Fraction(w[k, j])
+                   for i in range(8) for j in range(4) for k in range(6)) - Fraction(c)
+    points = [W * (1 + 1e-6 * t) for t in range(1, 13)]
+    errors = np.array([f(w) - float(exact(w)) for w in points])
+    true_sigma = float(np.std(errors))
+    noise = numeric.measure_noise(f, W, f(W), np.random.default_rng(0),
+                                  float(np.sum(np.abs(d * (X @ W)))))
+    assert true_sigma / 4 < noise.sigma < 4 * true_sigma, (noise.sigma, true_sigma)
+    assert noise.delta > 100 * np.finfo(float).eps * abs(f(W))  # |f| alone would allow less
+    assert not noise.lowered
+
+
+def test_a_float32_forward_is_told_and_checked_at_steps_that_fit():
+    from bench.stress import Float32Dense
+    rng = np.random.default_rng(0)
+    layer = Float32Dense(rng.normal(size=(4, 3)), np.zeros((1, 3)))
+    report = check_layer(layer, rng.normal(size=(6, 4)))
+    assert report.ok, str(report)
+    assert "forward computes in a lower precision than float64" in str(report)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
+def test_a_bias_is_differenced_exactly_at_any_scale(scale):
+    from bench.stress import Dense
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1, 4)) * scale
+    layer = Dense(rng.normal(size=(4, 3)) * scale, np.zeros((1, 3)))
+    report = check_layer(layer, x)
+    assert report.ok, str(report)
+    bound, expected = report.findings["dbiases"].bound, report.findings["dbiases"].expected
+    assert bound.shape == expected.shape == (1, 3) and bound.dtype == np.float64
+    tolerance = 1e-7 * (np.abs(expected) + np.abs(expected).max())
+    assert np.all(bound <= tolerance)  # no truncation error, and rounding within it
+
+    class Off(Dense):
+        def backward(self, dvalues):
+            super().backward(dvalues)
+            self.dbiases = self.dbiases * (1 + 1e-6)
+    bad = check_layer(Off(layer.weights, np.zeros((1, 3))), x)
+    assert [c.name for c in bad.failures] == ["dbiases"], str(bad)
+
+
+def test_a_kink_next_to_the_point_is_not_taken_for_one():
+    x = np.array([[1e-9, 0.7, -1.2, 2.0]])
+
+    class Leaky:
+        def forward(self, inputs):
+            self.inputs = inputs
+            self.output = np.where(inputs > 0, inputs, 0.1 * inputs)
+
+        def backward(self, dvalues):
+            self.dinputs = np.where(self.inputs > 0, 1.0, 0.1) * dvalues
+
+    class OtherSide(Leaky):
+        def backward(self, dvalues):
+            super().backward(dvalues)
+            self.dinputs[0, 0] = 0.1 * dvalues[0, 0]  # the slope beyond the kink, 1e-9 away
+
+    good = check_layer(Leaky(), x)
+    assert good.ok and good.kinks == 0, str(good)
+    bad = check_layer(OtherSide(), x)
+    assert [c.name for c in bad.failures] == ["dinputs"], str(bad)
+    assert bad.failures[0].worst_index == (0, 0)
+
+
+def test_shrinking_stops_at_its_budget_and_says_so():
+    class AlwaysWrong(B.DenseW):
+        def backward(self, dvalues):
+            super().backward(dvalues)
+            self.db = 2 * self.db
+    found = search(AlwaysWrong, examples=10, shrink_seconds=0)
+    assert found.stopped == 0 and found.report.verdict == "fail"
+    assert "shrinking stopped after 0 s: the smallest found by then" in found.text
+
+
+def test_the_snippet_is_compact():
+    from reference.check.search import _array
+    for value in (np.zeros((16, 33)), np.tile([1.5, -2.0], (7, 1)), np.array([[1.0, 2.0]])):
+        code = _array(value)
+        rebuilt = eval(code, {"np": np})
+        assert rebuilt.shape == value.shape and rebuilt.dtype == value.dtype
+        assert np.array_equal(rebuilt, value) and len(code) < 60
+
+
+def test_the_same_seed_searches_the_same_cases_whatever_was_imported(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "draws.py"
+    script.write_text(
+        "import sys, hashlib\n"
+        "if sys.argv[1] == 'extra':\n"
+        "    import decimal, fractions, sqlite3, email.mime.text, jax  # unrelated\n"
+        "import numpy as np\n"
+        "import bookstyle as B\n"
+        "from reference.check import search as S\n"
+        "seen = []\n"
+        "check = S.check_layer\n"
+        "def spy(layer, inputs, **kw):\n"
+        "    seen.append(hashlib.sha1(np.ascontiguousarray(inputs).tobytes()).hexdigest())\n"
+        "    return check(layer, inputs, **kw)\n"
+        "S.check_layer = spy\n"
+        "S.search(B.Layer_Dense, examples=12, seed=3)\n"
+        "print(' '.join(seen))\n")
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.path.dirname(here)])}
+    runs = [subprocess.run([sys.executable, str(script), kind], capture_output=True, text=True,
+                           env=env, check=True).stdout.split() for kind in ("plain", "extra")]
+    assert len(runs[0]) == 12 and runs[0] == runs[1]

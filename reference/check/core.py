@@ -233,11 +233,13 @@ def _entry_finding(probe, entries, mode):
                            estimate.central if whole else estimate.central[index], bad,
                            probe.batch)
         return check, Finding(mode, kinks, pattern,
-                              expected=estimate.expected_for(a) if whole else None)
+                              expected=estimate.expected_for(a) if whole else None,
+                              bound=estimate.error if whole else None)
     joint = numeric.joint_kinks(probe.f, x, a, estimate, probe.noise, probe.rng,
                                 probe.tolerance, probe.f0)
     if joint is None:
-        return check, Finding(mode, kinks, expected=estimate.expected_for(a) if whole else None)
+        return check, Finding(mode, kinks, expected=estimate.expected_for(a) if whole else None,
+                              bound=estimate.error if whole else None)
     nearest = min(max(joint.yours, joint.lower), joint.upper)
     shown = ", ".join(map(str, joint.entries[:6])) + (", ..." if len(joint.entries) > 6 else "")
     message = (f"entries {shown} sit at one kink that couples them (a tie?): each alone is "

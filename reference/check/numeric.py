@@ -46,8 +46,9 @@ import numpy as np
 
 from reference.check.report import progress
 
-#: Relative first step of the ladder.
-FD_STEP = 1e-5
+#: Relative first step of the ladder (about 7.6e-6): a power of two, as every entry's size
+#: is, so that ``x + h`` is exact and the step taken is the step meant.
+FD_STEP = 2.0 ** -17
 #: Default tolerances of a finite-difference check: a 1e-6 relative error is caught.
 FD_RTOL = 1e-7
 FD_SCALE_TOL = 1e-7
@@ -77,7 +78,7 @@ CONFIRM = 1e-3
 #: Steps of the ladder (halvings or doublings of the first step) at the most, each way.
 LADDER = 30
 #: The coarsest step, relative to the entry's size (a linear parameter goes up to it).
-COARSEST = 1.0
+COARSEST = 0.1
 #: Relative noise (sigma over the size of the objective's terms) above which the forward is
 #: taken to compute in a lower precision than float64 (float64 gives ~1e-16 to 1e-12).
 LOWERED = 1e-10
@@ -110,13 +111,16 @@ class Noise:
 
 def sizes(x):
     """Per-entry sizes: ``|x|``, or for entries much smaller than the array's typical
-    size (zeros above all) 1e-2 of it; an all-zero array has size 1."""
+    size (zeros above all) 1e-2 of it; an all-zero array has size 1. Each is rounded
+    down to a power of two (so are the steps: ``x + t * size`` is exact)."""
     x = np.asarray(x, dtype=np.float64)
     nonzero = np.abs(x[x != 0])
-    largest = float(nonzero.max()) if nonzero.size else 1.0
-    typical = largest * float(np.sqrt(np.mean((nonzero / largest) ** 2))) if nonzero.size \
-        else 1.0  # the RMS, without squares that underflow
-    return np.maximum(np.abs(x), max(1e-2 * typical, 1e-290))
+    if not nonzero.size:
+        return np.ones(x.shape)
+    largest = float(nonzero.max())
+    typical = largest * float(np.sqrt(np.mean((nonzero / largest) ** 2)))  # RMS, no underflow
+    size = np.maximum(np.abs(x), max(1e-2 * typical, 1e-290))
+    return 2.0 ** np.floor(np.log2(size))
 
 
 def measure_noise(f, x, f0, rng, magnitude=None):
@@ -287,7 +291,7 @@ def _finer(at, target):
             # a kink at a distance e pulls them by ~ e / h, more at every finer step
             settled = c.kink and drift2 <= 0.5 * drift1 + 2 * (b.sided + c.sided)
             # or the next step could no longer tell the gap from rounding
-            unresolvable = abs(c.right - c.left) < 2 * KINK_MARGIN * 2 * c.sided
+            unresolvable = c.kink and abs(c.right - c.left) < 2 * KINK_MARGIN * 2 * c.sided
             if settled or unresolvable:
                 return _kink(c, drift2 + 2 * c.sided)
         elif not (a.kink or b.kink) and _consistent(a, b):

@@ -92,6 +92,8 @@ class Finding:
     note: str = ""
     #: The per-entry expected values when every entry was differenced (not in JSON).
     expected: object = dataclasses.field(default=None, repr=False, compare=False)
+    #: And the error bound of each (not in JSON).
+    bound: object = dataclasses.field(default=None, repr=False, compare=False)
 
 
 class CheckReport(Report):

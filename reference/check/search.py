@@ -33,6 +33,8 @@ class SearchResult:
     examples: int
     report: object = None
     snippet: str = ""
+    #: The shrinking budget, when it ran out before Hypothesis finished (None otherwise).
+    stopped: object = None
 
     @property
     def exit_code(self):
@@ -43,9 +45,10 @@ class SearchResult:
         if self.report is None:
             return (f"OK: no failing case in {self.examples} searched shapes and values "
                     "(batch 1, equal sizes, wide and narrow, zeros, magnitudes up to 100).")
-        return "\n".join([f"Smallest failing case after {self.examples} searched "
-                          "(shrunk by Hypothesis):", str(self.report), "",
-                          "Run it yourself:", self.snippet])
+        how = ("shrunk by Hypothesis" if self.stopped is None else
+               f"shrinking stopped after {self.stopped:g} s: the smallest found by then")
+        return "\n".join([f"Smallest failing case after {self.examples} searched ({how}):",
+                          str(self.report), "", "Run it yourself:", self.snippet])
 
 
 def _size(draw, least=1):
@@ -132,8 +135,13 @@ def _loss_case(data):
     return case()
 
 
+#: Seconds Hypothesis may spend shrinking a failure, by default; then the smallest failing
+#: case found so far is reported.
+SHRINK_SECONDS = 20.0
+
+
 def search(cls, args=(), kwargs=None, *, loss=False, examples=100, params=None, seed=0,
-           target=None, data=None):
+           target=None, data=None, shrink_seconds=SHRINK_SECONDS):
     """Search ``examples`` drawn cases of ``cls`` for one whose gradients fail.
 
     Parameters
@@ -153,6 +161,9 @@ def search(cls, args=(), kwargs=None, *, loss=False, examples=100, params=None, 
         Seeds Hypothesis: the same seed searches the same cases.
     target : str, optional
         ``module:Class`` or ``file.py:Class``, for the snippet's import line.
+    shrink_seconds : float
+        How long shrinking may take after the first failure; the smallest failing
+        case found by then is reported (the report says that shrinking stopped).
 
     Returns
     -------
@@ -187,15 +198,21 @@ def search(cls, args=(), kwargs=None, *, loss=False, examples=100, params=None, 
 
     bar = progress(examples, f"search {cls.__name__}")
 
+    import time
+
     @hypothesis_seed(seed)
     @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
               suppress_health_check=list(HealthCheck),
               phases=[Phase.generate, Phase.shrink])
     @given(strategy)
     def prop(case):
+        if "since" in failing and time.monotonic() - failing["since"] > shrink_seconds:
+            failing["stopped"] = True
+            return  # out of time: every further candidate passes, and shrinking ends
         bar.update()
         report = run(case)
         if report.verdict in ("fail", "error"):
+            failing.setdefault("since", time.monotonic())
             failing["case"], failing["report"] = case, report
             raise AssertionError(report.summary())
 
@@ -213,7 +230,8 @@ def search(cls, args=(), kwargs=None, *, loss=False, examples=100, params=None, 
     if not failing:
         return SearchResult(examples)
     return SearchResult(examples, failing["report"],
-                        snippet(cls, args, kwargs, failing["case"], loss, params, target))
+                        snippet(cls, args, kwargs, failing["case"], loss, params, target),
+                        shrink_seconds if failing.get("stopped") else None)
 
 
 def _import_line(cls, target):
@@ -231,7 +249,14 @@ def _import_line(cls, target):
 
 
 def _array(value):
-    return f"np.array({np.asarray(value).tolist()!r})"
+    """Code for ``value``: ``np.full`` when its entries are equal, ``np.tile`` of one row
+    when its rows are, else the literal."""
+    value = np.asarray(value)
+    if value.size and np.all(value == value.flat[0]):
+        return f"np.full({value.shape!r}, {value.flat[0].item()!r})"
+    if value.ndim == 2 and value.shape[0] > 1 and np.all(value == value[0]):
+        return f"np.tile({_array(value[0])}, ({value.shape[0]}, 1))"
+    return f"np.array({value.tolist()!r})"
 
 
 def snippet(cls, args, kwargs, case, loss, params, target=None):
