@@ -250,7 +250,7 @@ def _entry_finding(probe, entries, mode):
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = abs(joint.yours - nearest) / abs(nearest) if nearest else float("inf")
     return (GradientCheck(probe.name, a.shape, x.shape, abs(joint.yours - nearest), rel, None,
-                          False, float("inf")),
+                          False, joint.ratio),
             Finding(mode, kinks, message))
 
 

@@ -153,7 +153,7 @@ def measure_noise(f, x, f0, rng, magnitude=None):
             break  # no longer falling: noise, not f's variation
         sigma = found
         spacing /= 100
-    floor = 4 * _EPS * abs(f0) + 1e-300
+    floor = 4 * _EPS * abs(f0) + 2e-323  # a few ulps of f(x), subnormal ones included
     sigma = 0.0 if sigma is None else sigma
     relative = None if not magnitude else sigma / magnitude
     return Noise(sigma, max(SAFETY * sigma, floor), relative)
@@ -497,7 +497,13 @@ class JointViolation:
     yours: float
     lower: float
     upper: float
+    slack: float
     checked: int
+
+    @property
+    def ratio(self):
+        """How far outside the interval yours is, in units of its allowance."""
+        return max(self.lower - self.yours, self.yours - self.upper) / self.slack
 
 
 def _coupled(estimate, noise, f0, i, j):
@@ -567,5 +573,5 @@ def joint_kinks(f, x, actual, estimate, noise, rng, tolerance, f0):
                 + atol * float(np.abs(v).sum())
             if not lower - slack <= mine <= upper + slack:
                 return JointViolation(tuple(tuple(int(i) for i in k) for k in group), mine,
-                                      lower, upper, len(kinks))
+                                      lower, upper, slack, len(kinks))
     return None
