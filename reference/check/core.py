@@ -360,7 +360,7 @@ def check_layer(layer, inputs, fn=None, rtol=None, atol=0.0, scale_tol=None, see
         A JAX function of the same maths; ``None`` for finite differences.
     rtol, atol, scale_tol : float, optional
         An entry agrees when ``|a - e| <= rtol |e| + scale_tol max|e| + atol``
-        (finite differences: ``1e-7``, ``1e-7``, plus each entry's rounding noise;
+        (finite differences: ``1e-7``, ``1e-7``, plus each entry's error bound;
         JAX: ``RTOL``, ``SCALE_TOL``).
     seed : int
         Seeds the random upstream gradient ``dvalues`` and the random directions.

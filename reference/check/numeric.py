@@ -6,8 +6,9 @@ differentiated along lines ``g(t) = f(x + t u)``: ``u`` is one entry's unit
 (times the entry's size) or a random direction. Three ideas:
 
 1. **The noise is measured, not modelled.** :func:`measure_noise` evaluates
-   ``f`` at 16 points a relative ``1e-6`` apart along a random direction and
-   reads the rounding noise ``sigma`` of one evaluation off the table of
+   ``f`` at 9 points a relative ``1e-6`` apart along a random direction (and
+   again 100 times finer where the table still shows ``f``'s own variation)
+   and reads the rounding noise ``sigma`` of one evaluation off the table's
    differences of orders 3 to 6 (Moré and Wild's ECnoise): the smooth part of
    ``f`` vanishes in them, the noise does not. That sees the terms' sizes
    (``sum(dvalues * output)`` can be 0.77 from terms of 1e4) and a forward
@@ -18,10 +19,11 @@ differentiated along lines ``g(t) = f(x + t u)``: ``u`` is one entry's unit
    the two-point ``D2(h)`` from the same points; ``T = |D4 - D2|`` bounds the
    truncation error of ``D4`` (it is ``D2``'s, of order h**2) and ``R = 1.5
    delta / h`` its rounding error. Where ``T + R`` is too large to judge the
-   entry, the ladder goes finer while truncation dominates, and coarser while
-   rounding does and the coarser estimate agrees with the finer one within
-   both bounds (a bias, on which the objective depends linearly, is so
-   differenced at a large step: exactly to within rounding).
+   entry, or ``T`` is too large to be trusted as a bound (``CONFIRM``), an
+   estimate is accepted only where two neighbouring steps agree within their
+   bounds: the ladder goes finer while truncation dominates, and coarser
+   while rounding does (a bias, on which the objective depends linearly, is
+   so differenced at a large step: exactly to within rounding).
 3. **Kinks only where they are.** The one-sided differences (``f(x)``,
    ``f(x +- h)``, ``f(x +- 2h)``) differ across a kink by the jump of the
    derivative and, for a smooth ``f``, only by O(h**3). A kink is declared
