@@ -5,7 +5,8 @@ point where finite differences are hard: inputs and weights from 1e-3 to 1e3,
 zero biases, batches of 1 and 512, logits up to 1e3, a saturated sigmoid,
 binary and categorical cross-entropy at and next to their clip points, MSE
 with targets of 1e4, batch norm on a constant column, a forward with a
-float32 buffer inside, max pooling with ties. A correct case must pass (a
+float32 buffer inside, max pooling with ties, the book's ``np.dot`` (which the
+tests also run under ``nnfs.init()``, in a process of its own). A correct case must pass (a
 failure is a false alarm); each planted bug must fail (a pass is a miss):
 
 - one entry of a gradient times ``1 + 1e-5`` (its largest entry), and every
@@ -40,6 +41,19 @@ class Dense:
         self.dweights = self.inputs.T @ dvalues
         self.dbiases = np.sum(dvalues, axis=0, keepdims=True)
         self.dinputs = dvalues @ self.weights.T
+
+
+class BookDense(Dense):
+    """Dense as the book writes it, with ``np.dot`` (which ``nnfs.init()`` patches)."""
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = np.dot(inputs, self.weights) + self.biases
+
+    def backward(self, dvalues):
+        self.dweights = np.dot(self.inputs.T, dvalues)
+        self.dbiases = np.sum(dvalues, axis=0, keepdims=True)
+        self.dinputs = np.dot(dvalues, self.weights.T)
 
 
 class Float32Dense(Dense):
@@ -220,6 +234,8 @@ def cases():
     out.append(Case("Dense, |x|~100, |W|~10, b=0, batch 1", "layer", _dense(100, 10, 1),
                     dense_rows))
     out.append(Case("Dense, |x|~10, batch 32, b=0", "layer", _dense(10, 1, 32), dense_rows))
+    out.append(Case("Dense with np.dot, as the book writes it, |x|~100", "layer",
+                    _dense(100, 1, 5, BookDense), dense_rows))
     out.append(Case("Dense through a float32 buffer", "layer",
                     _dense(1.0, 1.0, 25, Float32Dense), dense_rows, planted=1e-3))
     relu_x = rng.normal(size=(8, 6)) * 1e3

@@ -52,3 +52,28 @@ def test_relu_zeros_with_mixed_cotangents_are_not_a_joint_violation():
     report = checker.check_layer(stress.ReLU(), x, seed=3)
     assert report.ok, str(report)
     assert report.kinks == 6
+
+
+def test_under_nnfs_init_in_a_process_of_its_own():
+    # nnfs.init() patches NumPy for the whole process: never in the tests' own
+    import os
+    import subprocess
+    import sys
+
+    script = ("import nnfs; nnfs.init()\n"
+              "import numpy as np\n"
+              "import reference.check as checker\n"
+              "from bench import stress\n"
+              "assert np.dot(np.ones((2, 2)), np.ones((2, 2))).dtype == np.float32\n"
+              "for label in ('np.dot', 'ReLU, |x|~1e3', 'softmax', 'b=0, batch 1'):\n"
+              "    for o in stress.run(checker, label):\n"
+              "        print(o.verdict, o.caught, o.planted, len(o.missed), o.label)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=root, env={**os.environ, "PYTHONPATH": root})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) >= 12
+    for line in lines:
+        verdict, caught, planted, missed, label = line.split(" ", 4)
+        assert (verdict, missed) == ("ok", "0") and caught == planted != "0", line

@@ -240,3 +240,30 @@ def test_the_same_seed_searches_the_same_cases_whatever_was_imported(tmp_path):
     runs = [subprocess.run([sys.executable, str(script), kind], capture_output=True, text=True,
                            env=env, check=True).stdout.split() for kind in ("plain", "extra")]
     assert len(runs[0]) == 12 and runs[0] == runs[1]
+
+
+def test_a_forward_that_returns_float32_is_checked_not_refused():
+    from bench.stress import Dense
+
+    class Cast32(Dense):
+        def forward(self, inputs):
+            super().forward(inputs)
+            self.output = self.output.astype(np.float32)
+
+    class Off(Cast32):
+        def backward(self, dvalues):
+            super().backward(dvalues)
+            self.dweights = self.dweights * (1 + 1e-3)
+    rng = np.random.default_rng(4)
+    x, w, b = rng.normal(size=(5, 4)), rng.normal(size=(4, 3)), rng.normal(size=(1, 3))
+    report = check_layer(Cast32(w, b), x)
+    assert report.ok, str(report)
+    assert "forward returns float32 for float64 inputs (a cast inside?)" in str(report)
+    bad = check_layer(Off(w, b), x)
+    assert [c.name for c in bad.failures] == ["dweights"], str(bad)
+
+    class Rounds(Dense):
+        def forward(self, inputs):
+            super().forward(inputs)
+            self.output = np.round(self.output).astype(np.int64)
+    assert check_layer(Rounds(w, b), x).verdict == "cannot check"

@@ -332,6 +332,18 @@ def output_of(obj):
                             "not an array") from None
 
 
+def lower_precision(dtype, what, notes):
+    """A forward that returns a float dtype below float64 is differenced at its precision
+    (the noise measured tells the oracle), noted; a non-float result cannot be checked."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise CannotCheck(f"{what} returns {dtype} for float64 inputs: a piecewise-constant "
+                          "result has no gradient to difference")
+    if dtype != np.float64:
+        notes.append(f"{what} returns {dtype} for float64 inputs (a cast inside?): "
+                     f"differenced at {dtype}'s precision")
+
+
 def precision_note(lifted):
     """The report's note when ``nnfs.init()``'s patches were lifted (names of the functions)."""
     return (f"nnfs.init()'s float32 patches of {', '.join(lifted)} lifted for the check "
@@ -432,10 +444,7 @@ def _check_layer(layer, x, fn, rtol, atol, scale_tol, seed, params, penalty, mod
             if not np.all(np.isfinite(output)):
                 raise UserCodeError(f"your forward returned {int((~np.isfinite(output)).sum())}"
                                     " nan/inf entries for finite inputs")
-            if output.dtype != np.float64:
-                raise CannotCheck(
-                    f"forward returns {output.dtype} for float64 inputs and arrays: finite "
-                    "differences need float64 (a cast to float32 inside forward?)")
+            lower_precision(output.dtype, "forward", notes)
             # arrays that forward replaces are caches, not parameters
             slots = [s for s in candidates if params is not None
                      or s.get(layer) is restored.copies[s]]
@@ -632,9 +641,8 @@ def _check_loss(loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle
 
             given = {"y_pred": p.copy(), "y_true": y.copy()}
             sample = np.asarray(call(loss, "forward", p, y))
-            if sample.dtype.kind == "f" and sample.dtype != np.float64:
-                raise CannotCheck(f"forward returns {sample.dtype} for float64 predictions: "
-                                  "finite differences need float64")
+            if sample.dtype.kind == "f":
+                lower_precision(sample.dtype, "forward", notes)
             value = loss_at(p)
             output = getattr(loss, "output", None)
             fused = (isinstance(output, np.ndarray) and output.shape == p.shape and p.ndim == 2

@@ -16,6 +16,7 @@ from reference.check.core import (
     guarded,
     mean_loss,
     numeric_finding,
+    lower_precision,
     precision_note,
     streams,
     tolerances,
@@ -106,9 +107,7 @@ def _check_network(layers, loss, x, y, seed, rtol, atol, scale_tol, mode, title,
                     raise CannotCheck("forward is random even with NumPy's global random state "
                                       "and the layers' generators replayed")
                 notes.append("forward is random: each layer replays its own draws")
-            if output.dtype != np.float64:
-                raise CannotCheck(f"the network's output is {output.dtype} for float64 inputs: "
-                                  "finite differences need float64")
+            lower_precision(output.dtype, "the network's forward", notes)
             if any(network.callers[k].keywords for k in range(len(layers))):
                 notes.append("forward(inputs, training=True) where a layer takes training")
             penalties = {k: contract.book_regularizers(layer) for k, layer in enumerate(layers)}
