@@ -194,7 +194,11 @@ class Level:
 
     @property
     def error(self):
-        return self.truncation + self.rounding
+        """The central value's error bound. Where no kink is told, half the gap between the
+        one-sided derivatives is added: the central lies between them, and a kink whose
+        jump is within rounding of them could make either the right one."""
+        return self.truncation + self.rounding + (0.0 if self.kink else
+                                                  0.5 * abs(self.right - self.left))
 
 
 class Line:
@@ -285,6 +289,11 @@ def _finer(at, target):
     best, j = None, 0
     while j > -LADDER:
         a, b = at(j), at(j - 1)
+        if a.kink and not b.kink and abs(b.right - b.left) >= 0.5 * abs(a.right - a.left):
+            # the gap persists, but at the finer step rounding could make it: a kink at the
+            # point, as far as float64 tells
+            drift = max(abs(b.right - a.right), abs(b.left - a.left))
+            return _kink(a, drift + 2 * a.sided)
         if a.kink and b.kink:
             c = at(j - 2)
             drift1 = max(abs(b.right - a.right), abs(b.left - a.left))
