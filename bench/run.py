@@ -51,7 +51,9 @@ class Worker:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.worker", json.dumps(spec)],
+        from bench.worker import COMMAND
+
+        self.proc = subprocess.Popen([sys.executable, "-c", COMMAND, json.dumps(spec)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env=env)
         self._read()  # the "ready" line

@@ -161,5 +161,22 @@ def _serve(spec, commands, out):
     print(json.dumps(measurement.record()), file=out, flush=True)
 
 
+def main(argv=None):
+    """The worker process: ``serve`` the spec given as JSON; quiet on Ctrl-C (the driver,
+    which receives it too, says so in one line)."""
+    import os
+
+    try:
+        serve(json.loads((argv or sys.argv)[1]))
+    except (KeyboardInterrupt, BrokenPipeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no "Exception ignored" at the last flush
+        sys.exit(130)
+
+
+#: How the driver starts a worker: the working folder is dropped from the path first, so
+#: that a user's own bench.py or manual.py there cannot stand in for ours.
+COMMAND = "import sys; del sys.path[0]; from bench.worker import main; main()"
+
 if __name__ == "__main__":
-    serve(json.loads(sys.argv[1]))
+    main()

@@ -79,8 +79,13 @@ def parse_arguments(text):
     raise UsageError(f"--args must be a JSON list or object, got {text!r}")
 
 
-def construct(cls, args, kwargs):
-    """``cls(*args, **kwargs)``, with one-line errors for a wrong call or a raising __init__."""
+def construct(cls, args, kwargs, seed=0):
+    """``cls(*args, **kwargs)``, with one-line errors for a wrong call or a raising __init__.
+
+    The constructor runs under ``seed``: NumPy's global random state is seeded (and put
+    back after), and ``np.random.default_rng()`` called without a seed gets one, so that
+    the same ``--seed`` gives the same weights and the same report.
+    """
     if not callable(cls):
         raise UsageError(f"{cls!r} is not a class")
     try:
@@ -96,7 +101,18 @@ def construct(cls, args, kwargs):
         pass  # no signature to check
     from reference.check.contract import invoke
 
-    return invoke(cls, "__init__", *args, **kwargs)
+    state = np.random.get_state()
+    make = np.random.default_rng
+
+    def seeded(seed_=None, *rest, **kw):
+        return make(seed if seed_ is None else seed_, *rest, **kw)
+    np.random.seed(seed)
+    np.random.default_rng = seeded
+    try:
+        return invoke(cls, "__init__", *args, **kwargs)
+    finally:
+        np.random.default_rng = make
+        np.random.set_state(state)
 
 
 def is_loss(cls):
@@ -212,7 +228,7 @@ def run(args):
                                   shrink_seconds=args.shrink_seconds)
             print(found.text)
             return found.exit_code
-        obj = construct(cls, positional, keywords)
+        obj = construct(cls, positional, keywords, args.seed)
         rng = np.random.default_rng(args.seed)
         if loss:
             predictions, targets = _data_kinds(args, cls)
@@ -236,7 +252,10 @@ def run(args):
 
 
 def _finish(report, args):
-    print(report)
+    if report.verdict == "error":  # the user's code raised: an error, on stderr like the others
+        print(f"nnfs-ref check: error: {report.error}", file=sys.stderr)
+    else:
+        print(report)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(report.as_dict(), fh, indent=2)

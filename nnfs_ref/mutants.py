@@ -159,6 +159,9 @@ CATALOG = [
     M("Adam: the uncorrected second moment in the denominator",
       "manual.optimizers:Optimizer_Adam._update",
       "np.sqrt(v_hat)", "np.sqrt(v)"),
+    M("Loss.calculate: the sample losses summed instead of averaged",
+      "manual.losses:Loss.calculate",
+      "np.mean(self.forward(output, y))", "np.sum(self.forward(output, y))"),
 ]
 #: The tests a mutant is run against, by default: those of manual/ (test_manual_*.py),
 #: the errata and the whole network, in the tests folder given. Train and bench run

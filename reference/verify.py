@@ -170,8 +170,18 @@ def _linear(rng, rtol, scale_tol):
 
 
 def _loss_checks(loss, fn, y_pred, y_true, rtol, scale_tol):
-    """A loss's mean value and ``backward`` against ``jax.value_and_grad(fn)``."""
-    return check_loss(loss, y_pred, y_true, fn=fn, rtol=rtol, scale_tol=scale_tol).checks
+    """A loss's mean value, ``calculate`` and ``backward`` against
+    ``jax.value_and_grad(fn)``."""
+    checks = check_loss(loss, y_pred, y_true, fn=fn, rtol=rtol, scale_tol=scale_tol).checks
+    expected = value_and_grad_of(fn)(np.asarray(y_pred, dtype=np.float64), y_true)[0]
+    return checks[:1] + [_calculate(loss, y_pred, y_true, expected, rtol, scale_tol)] \
+        + checks[1:]
+
+
+def _calculate(loss, y_pred, y_true, expected, rtol, scale_tol):
+    """The row of ``Loss.calculate``: the mean of the sample losses, as training reports it."""
+    return compare("calculate", loss.calculate(y_pred.copy(), np.copy(y_true)), expected, rtol,
+                   scale_tol)
 
 
 # The losses of classes take sparse labels or one-hot rows (half the time each). Their
@@ -193,6 +203,7 @@ def _cce(rng, rtol, scale_tol):
     expected_value, expected_grad = value_and_grad_of(F.cce_loss_one_hot)(
         given["y_pred"], C.one_hot(y, classes))
     return [compare("loss", value, expected_value, rtol, scale_tol),
+            _calculate(cce, given["y_pred"], given["y_true"], expected_value, rtol, scale_tol),
             compare("dinputs", cce.dinputs, expected_grad, rtol, scale_tol)] + untouched
 
 

@@ -18,6 +18,25 @@ def test_the_check_example_prints_its_shown_output():
     assert done.stdout.strip() == shown.strip()
 
 
+def test_the_cli_example_shows_the_failure_it_promises(tmp_path):
+    text = open(os.path.join(ROOT, "README.md")).read()
+    section = text.split("## Check your own layer", 1)[1]
+    code = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    command = re.search(r"`(nnfs-ref check mylayers:\S+ --args '([^']*)')`", section)
+    assert command, "the README's CLI example"
+    (tmp_path / "mylayers.py").write_text(code)
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    imported = subprocess.run([sys.executable, "-c", "import mylayers"], capture_output=True,
+                              text=True, cwd=tmp_path, env=env)
+    assert imported.returncode == 0 and imported.stdout == ""  # no report on import
+    target, args = command.group(1).split()[2], command.group(2)
+    done = subprocess.run([sys.executable, "-m", "nnfs_ref", "check", target, "--args", args],
+                          capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the L2 penalty's gradient is 2 * l2 * p" in done.stdout
+    assert done.stdout.rstrip().endswith("FAIL: 1 of 5 checks disagree (dweights)")
+
+
 def test_the_function_pairs_example_prints_what_its_comments_say():
     text = open(os.path.join(ROOT, "docs", "function-pairs.md")).read()
     code = re.findall(r"```python\n(.*?)```", text, re.S)[0]

@@ -267,3 +267,15 @@ def test_a_forward_that_returns_float32_is_checked_not_refused():
             super().forward(inputs)
             self.output = np.round(self.output).astype(np.int64)
     assert check_layer(Rounds(w, b), x).verdict == "cannot check"
+
+
+@pytest.mark.parametrize("alpha, inputs", [
+    (0.9999885559082031, np.array([[-100.0]] + [[0.0]] * 15)),  # a kink of 1e-5 at 0
+    (0.0, np.full((1, 1), 2.2250738585e-313)),  # a kink too near the point for any step
+    (0.0, np.full((33, 16), -2.225073858507203e-309)),  # subnormal inputs
+])
+def test_prelu_at_awkward_points_found_by_searches(alpha, inputs):
+    layer = B.PReLU(inputs.shape[1])
+    layer.alpha = np.full((1, inputs.shape[1]), alpha)
+    report = check_layer(layer, inputs)
+    assert report.ok, str(report)

@@ -681,7 +681,7 @@ def assert_layer_gradients(layer, inputs, **kwargs):
     """:func:`check_layer`, raising ``AssertionError`` with the report unless it is OK."""
     report = check_layer(layer, inputs, **kwargs)
     if not report.ok:
-        raise AssertionError("\n" + str(report))
+        raise AssertionError(f"{report.summary()}\n{report}")
     return report
 
 
@@ -689,5 +689,5 @@ def assert_loss_gradients(loss, y_pred, y_true, **kwargs):
     """:func:`check_loss`, raising ``AssertionError`` with the report unless it is OK."""
     report = check_loss(loss, y_pred, y_true, **kwargs)
     if not report.ok:
-        raise AssertionError("\n" + str(report))
+        raise AssertionError(f"{report.summary()}\n{report}")
     return report

@@ -63,8 +63,6 @@ SAMPLE = 64
 #: Above this many entries, a kink found along a direction is judged on a sample.
 FALLBACK_LIMIT = 1024
 MODES = ("auto", "entries", "directions")
-#: Above this many entries differenced one by one, a progress bar is shown (terminal, Jupyter).
-LONG = 2000
 
 #: Points and first relative spacing of a noise table.
 NOISE_POINTS = 9
@@ -311,6 +309,9 @@ def _finer(at, target):
             if best.error <= target or b.truncation <= b.rounding:
                 break
         j -= 1
+    if best is None and at(j).kink:  # still a kink at the finest step: one too near to resolve
+        a, b = at(j), at(j + 1)
+        return _kink(a, max(abs(a.right - b.right), abs(a.left - b.left)) + 2 * a.sided)
     if best is None:  # no two steps agreed: the entry is not resolved, and its bound says so
         a, b = at(j), at(j + 1)
         return Derivative(a.central, a.error + abs(a.central - b.central), a.central,
@@ -397,7 +398,7 @@ def entrywise(f, x, entries, noise, target=None, f0=None):
             fields[name][k] = getattr(d, "value" if name == "central" else name) / size[k]
         kink[k] = d.kink
 
-    with progress(len(entries) if len(entries) > LONG else 0, "entries") as bar:
+    with progress(len(entries), "entries") as bar:
         for k in entries:
             lines[k] = EntryLine(f, x, k, size[k], f0, noise.delta)
             store(k, differentiate(lines[k]))

@@ -258,5 +258,5 @@ def assert_functions(forward, backward, *args, **kwargs):
     """:func:`check_functions`, raising ``AssertionError`` with the report unless it is OK."""
     report = check_functions(forward, backward, *args, **kwargs)
     if not report.ok:
-        raise AssertionError("\n" + str(report))
+        raise AssertionError(f"{report.summary()}\n{report}")
     return report

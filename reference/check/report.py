@@ -209,6 +209,9 @@ class CheckReport(Report):
         lines.append(self.summary())
         return "\n".join(lines)
 
+    def __repr__(self):
+        return str(self)  # a REPL shows the report as print() does
+
     def _repr_html_(self):
         """The report as an HTML table for Jupyter, failing rows marked."""
         head = "".join(f"<th>{c}</th>" for c in TABLE_HEADER)
@@ -271,9 +274,17 @@ def penalty_hint(actual, expected, values, l1, l2):
     return ""
 
 
-def progress(total, description):
-    """A progress bar for a long check, shown in a terminal or a Jupyter notebook only."""
-    from tqdm.auto import tqdm
-
-    shown = sys.stderr.isatty() or "ipykernel" in sys.modules
-    return tqdm(total=total, desc=description, leave=False, disable=not shown)
+def progress(total, description, delay=2.0):
+    """A progress bar for a long check, in a terminal or a Jupyter notebook only, and only
+    once the work has taken ``delay`` seconds (a quick check shows none). In a notebook
+    without ipywidgets it is a text bar (tqdm's widget would warn)."""
+    shown = total > 0 and (sys.stderr.isatty() or "ipykernel" in sys.modules)
+    if shown and "ipykernel" in sys.modules:
+        try:
+            import ipywidgets  # noqa: F401
+            from tqdm.auto import tqdm
+        except ImportError:
+            from tqdm.std import tqdm
+    else:
+        from tqdm.std import tqdm
+    return tqdm(total=total, desc=description, leave=False, disable=not shown, delay=delay)

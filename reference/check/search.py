@@ -296,7 +296,7 @@ def gradient_property(cls, *args, examples=50, loss=False, data=None, params=Non
         result = search(cls, args, kwargs, loss=loss, examples=examples, params=params,
                         data=data)
         if result.report is not None:
-            raise AssertionError("\n" + result.text)
+            raise AssertionError(f"{result.report.summary()}\n{result.text}")
 
     test.__name__ = f"test_{cls.__name__}_gradients"
     return test
