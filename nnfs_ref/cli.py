@@ -183,9 +183,10 @@ def cmd_mutants(args):
     prepare_jax()  # here, and in the test processes, which inherit the quick compilation
 
     if not args.tests and not os.path.isdir(mutants.DEFAULT_TESTS):
-        print("nnfs-ref mutants: error: runs the tests of a checkout of the repository, and no "
-              f"tests folder is beside the installed package ({mutants.DEFAULT_TESTS}): run it "
-              "from a clone, or name the tests with --tests", file=sys.stderr)
+        print("nnfs-ref mutants: error: needs a checkout of the repository (it runs its "
+              "tests), and no tests folder is beside the installed package "
+              f"({mutants.DEFAULT_TESTS}): run it from a clone, or name the tests with --tests",
+              file=sys.stderr)
         return 2
     paths = []
     for path in args.tests or [mutants.DEFAULT_TESTS]:
@@ -228,9 +229,9 @@ def cmd_docs(args):
     from nnfs_ref import docs
 
     if not os.path.isdir(docs.DOCS):
-        print("nnfs-ref docs: error: writes the docs/ of a checkout of the repository, and "
-              f"none is beside the installed package ({docs.DOCS}): run it from a clone",
-              file=sys.stderr)
+        print("nnfs-ref docs: error: needs a checkout of the repository (it writes its "
+              f"docs/), and none is beside the installed package ({docs.DOCS}): run it from a "
+              "clone", file=sys.stderr)
         return 2
     try:
         docs.write(args.names)
