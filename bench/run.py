@@ -85,16 +85,22 @@ def measure(groups, repeats, target_seconds, progress=None, blas_threads=1):
     records = []
     for (samples, hidden), impls in groups:
         workers = []
-        for impl, dtype in impls:
-            workers.append(Worker({"impl": impl, "dtype": dtype, "samples": samples,
-                                   "hidden": hidden, "target_seconds": target_seconds,
-                                   "blas_threads": blas_threads}))
-            if progress:
-                progress.update()
-        for _ in range(repeats):
+        try:
+            for impl, dtype in impls:
+                workers.append(Worker({"impl": impl, "dtype": dtype, "samples": samples,
+                                       "hidden": hidden, "target_seconds": target_seconds,
+                                       "blas_threads": blas_threads}))
+                if progress:
+                    progress.update()
+            for _ in range(repeats):
+                for worker in workers:
+                    worker.run()
+            records += [worker.finish() for worker in workers]
+        except KeyboardInterrupt:  # the workers ignore Ctrl-C: end them, then say so above
             for worker in workers:
-                worker.run()
-        records += [worker.finish() for worker in workers]
+                worker.proc.kill()
+                worker.proc.wait()
+            raise
     return add_ratios(records)
 
 

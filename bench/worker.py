@@ -162,16 +162,17 @@ def _serve(spec, commands, out):
 
 
 def main(argv=None):
-    """The worker process: ``serve`` the spec given as JSON; quiet on Ctrl-C (the driver,
-    which receives it too, says so in one line)."""
+    """The worker process: ``serve`` the spec given as JSON. Ctrl-C is the driver's to
+    answer (it says so in one line and ends its workers): a worker ignores it, so that no
+    traceback of its own (JAX's callbacks among them) is printed."""
     import os
+    import signal
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         serve(json.loads((argv or sys.argv)[1]))
     except (KeyboardInterrupt, BrokenPipeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # no "Exception ignored" at the last flush
-        sys.exit(130)
+        os._exit(130)  # the driver is gone: at once, and quietly
 
 
 #: How the driver starts a worker: the working folder is dropped from the path first, so

@@ -93,3 +93,18 @@ def test_the_checker_bench_counts_forward_calls_and_reports_verdicts(capsys):
     assert "median of 2 runs" in out and "forward calls" in out and "Layer_Dense(5, 3)" in out
     assert "MaxPool(2), tied windows" in out and "calls per entry" in out
     assert "0 false alarms in 1 correct cases; 1 of 1 planted bugs fail (0 missed" in out
+
+
+def test_ctrl_c_is_one_line_and_exit_130(tmp_path):
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "nnfs_ref", "bench", "--quick"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    time.sleep(6)  # the workers are running (JAX's among them)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert err == "nnfs-ref bench: interrupted\n"
