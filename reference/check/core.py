@@ -5,7 +5,11 @@ The object is called as the book's chapters write it (see
 and every array it holds whose gradient ``backward`` sets is checked.
 """
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from reference.check import contract, numeric
 from reference.check.contract import Slot, UserCodeError, call
@@ -350,8 +354,11 @@ def precision_note(lifted):
             "(float64 throughout)")
 
 
-def check_layer(layer, inputs, fn=None, rtol=None, atol=0.0, scale_tol=None, seed=0,
-                params=None, penalty=None, mode="auto"):
+def check_layer(layer: Any, inputs: ArrayLike, fn: Callable | None = None,
+                rtol: float | None = None, atol: float = 0.0, scale_tol: float | None = None,
+                seed: int = 0, params: Sequence[str] | str | None = None,
+                penalty: Callable[[Any], float] | bool | None = None,
+                mode: str = "auto") -> CheckReport:
     """Check ``layer.backward`` against finite differences of its forward, or a JAX twin.
 
     The layer is called as written: ``forward(inputs)``, or ``forward(inputs,
@@ -583,8 +590,9 @@ def _jax_rows(layer, fn, x, dvalues, dinputs, found, unset, rtol, scale_tol, ato
     return checks, findings
 
 
-def check_loss(loss, y_pred, y_true, fn=None, rtol=None, atol=0.0, scale_tol=None, seed=0,
-               mode="auto"):
+def check_loss(loss: Any, y_pred: ArrayLike, y_true: ArrayLike, fn: Callable | None = None,
+               rtol: float | None = None, atol: float = 0.0, scale_tol: float | None = None,
+               seed: int = 0, mode: str = "auto") -> CheckReport:
     """Check ``loss.backward(dvalues, y_true)`` against the gradient of the mean sample loss.
 
     The loss is called through ``forward(y_pred, y_true)``, whose sample losses
@@ -677,7 +685,7 @@ def _check_loss(loss, p, y, fn, rtol, atol, scale_tol, seed, mode, title, oracle
     return CheckReport(title, checks + untouched, oracle, notes, findings=findings)
 
 
-def assert_layer_gradients(layer, inputs, **kwargs):
+def assert_layer_gradients(layer: Any, inputs: ArrayLike, **kwargs: Any) -> CheckReport:
     """:func:`check_layer`, raising ``AssertionError`` with the report unless it is OK."""
     report = check_layer(layer, inputs, **kwargs)
     if not report.ok:
@@ -685,7 +693,8 @@ def assert_layer_gradients(layer, inputs, **kwargs):
     return report
 
 
-def assert_loss_gradients(loss, y_pred, y_true, **kwargs):
+def assert_loss_gradients(loss: Any, y_pred: ArrayLike, y_true: ArrayLike,
+                          **kwargs: Any) -> CheckReport:
     """:func:`check_loss`, raising ``AssertionError`` with the report unless it is OK."""
     report = check_loss(loss, y_pred, y_true, **kwargs)
     if not report.ok:

@@ -1,6 +1,10 @@
 """``check_network``: my network does not learn; which layer's backward is wrong?"""
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from reference.check import contract
 from reference.check.contract import Slot, UserCodeError, call
@@ -24,8 +28,9 @@ from reference.check.core import (
 from reference.check.report import CheckReport
 
 
-def check_network(layers, loss, X, y, seed=0, rtol=None, atol=0.0, scale_tol=None,
-                  mode="auto"):
+def check_network(layers: Sequence[Any], loss: Any, X: ArrayLike, y: ArrayLike, seed: int = 0,
+                  rtol: float | None = None, atol: float = 0.0,
+                  scale_tol: float | None = None, mode: str = "auto") -> CheckReport:
     """Run a full forward and backward pass, then check every gradient against the total loss.
 
     The total loss is ``mean(loss.forward(output, y))`` plus the book's L1/L2

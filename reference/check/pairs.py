@@ -14,7 +14,11 @@ messages and verdicts as :func:`reference.check_layer`.
 import copy
 import inspect
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from reference.check import contract
 from reference.check.contract import UserCodeError
@@ -94,8 +98,10 @@ def _describe(value):
     return f"a {type(value).__name__}"
 
 
-def check_functions(forward, backward, *args, seed=0, rtol=None, atol=0.0, scale_tol=None,
-                    mode="auto", **kwargs):
+def check_functions(forward: Callable, backward: Callable, *args: Any, seed: int = 0,
+                    rtol: float | None = None, atol: float = 0.0,
+                    scale_tol: float | None = None, mode: str = "auto",
+                    **kwargs: Any) -> CheckReport:
     """Check ``backward(dout, cache)`` against finite differences of ``forward(*args)``.
 
     Parameters
@@ -203,7 +209,9 @@ def _match(grads, names, backward):
     return grads
 
 
-def check_loss_function(f, x, y, seed=0, rtol=None, atol=0.0, scale_tol=None, mode="auto"):
+def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, seed: int = 0,
+                        rtol: float | None = None, atol: float = 0.0,
+                        scale_tol: float | None = None, mode: str = "auto") -> CheckReport:
     """Check a loss that returns ``(loss, dx)``: ``dx`` against the gradient of ``loss``.
 
     Parameters
@@ -254,7 +262,8 @@ def check_loss_function(f, x, y, seed=0, rtol=None, atol=0.0, scale_tol=None, mo
     return guarded(title, FD_ORACLE, notes, run)
 
 
-def assert_functions(forward, backward, *args, **kwargs):
+def assert_functions(forward: Callable, backward: Callable, *args: Any,
+                     **kwargs: Any) -> CheckReport:
     """:func:`check_functions`, raising ``AssertionError`` with the report unless it is OK."""
     report = check_functions(forward, backward, *args, **kwargs)
     if not report.ok:

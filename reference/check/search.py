@@ -13,6 +13,9 @@ prints that case as a snippet that can be pasted and run.
 import dataclasses
 import inspect
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
 from reference import cases
@@ -140,8 +143,10 @@ def _loss_case(data):
 SHRINK_SECONDS = 20.0
 
 
-def search(cls, args=(), kwargs=None, *, loss=False, examples=100, params=None, seed=0,
-           target=None, data=None, shrink_seconds=SHRINK_SECONDS):
+def search(cls: type, args: Sequence[Any] = (), kwargs: dict | None = None, *,
+           loss: bool = False, examples: int = 100, params: Sequence[str] | None = None,
+           seed: int = 0, target: str | None = None, data: tuple[str, str] | None = None,
+           shrink_seconds: float = SHRINK_SECONDS) -> SearchResult:
     """Search ``examples`` drawn cases of ``cls`` for one whose gradients fail.
 
     Parameters
@@ -285,7 +290,9 @@ def snippet(cls, args, kwargs, case, loss, params, target=None):
     return "\n".join(lines)
 
 
-def gradient_property(cls, *args, examples=50, loss=False, data=None, params=None, **kwargs):
+def gradient_property(cls: type, *args: Any, examples: int = 50, loss: bool = False,
+                      data: tuple[str, str] | None = None, params: Sequence[str] | None = None,
+                      **kwargs: Any) -> Callable[[], None]:
     """A pytest test function that searches ``cls`` and fails with the smallest case.
 
     >>> from reference.check.search import gradient_property
