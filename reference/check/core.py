@@ -150,6 +150,8 @@ def _sampled(entries, limit, rng):
     return [entries[i] for i in sorted(rng.choice(len(entries), size=limit, replace=False))]
 
 
+#: Entries below this are differenced one by one in the directional mode.
+SMALLEST = 1e-280
 #: Entries found at kinks elsewhere and moved out of the directions, at most.
 MAX_EXCLUDED = 8
 
@@ -163,9 +165,9 @@ def _directional_finding(probe):
     the directions run again.
     """
     x, a, rng = probe.x, probe.a, probe.rng
-    # entries whose size is floored (zeros above all) are differenced one by one: a
-    # direction's step could take them across 0, where ReLU and |w| have their kinks
-    single = numeric.sizes(x) > np.abs(x)
+    # a direction moves each entry by a fraction of itself: zeros (and entries so small
+    # that a fraction of them underflows) are differenced one by one
+    single = np.abs(x) < SMALLEST
     mask = ~single
     excluded, located = [], None
     for _ in range(MAX_EXCLUDED + 1):
@@ -199,10 +201,11 @@ def _directional_finding(probe):
     entries = ([located] if located is not None else []) + numeric.sample_entries(a, rng)
     check, finding = _entry_finding(probe, list(dict.fromkeys(entries)), "")
     failed = _directional_check(probe.name, a, found)
+    worst = int(np.argmax(np.abs(found.yours - found.expected) / found.allowed))
     message = finding.message or (
-        f"along a random direction yours gives {found.yours[0]:.6g} where the objective "
-        f"changes at {found.expected[0]:.6g}; the {len(entries)} entries sampled one by one "
-        "agree: the error is spread thin over many entries")
+        f"along a random direction yours gives {found.yours[worst]:.6g} where the objective "
+        f"changes at {found.expected[worst]:.6g}; the {len(entries)} entries sampled one by "
+        "one agree: the error is spread thin over many entries")
     if located is not None:
         message = f"found by halving: {located}; " + message
     return (GradientCheck(probe.name, a.shape, x.shape, failed.max_abs, failed.max_rel,

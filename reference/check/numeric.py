@@ -406,7 +406,7 @@ def entrywise(f, x, entries, noise, target=None, f0=None):
     if target is not None:
         goal = np.broadcast_to(target(fields["central"]), x.shape)
         for k in entries:
-            if not kink[k] and fields["error"][k] > goal[k]:
+            if not kink[k]:  # the values are kept: a first step that stands costs no call
                 store(k, differentiate(lines[k], goal[k] * size[k]))
     return Estimate(fields["central"], fields["lower"], fields["upper"], fields["error"], kink,
                     fields["right"], fields["left"], lines)
@@ -438,21 +438,23 @@ class Directions:
 def directional(f, x, actual, rng, tolerance, noise, count=DIRECTIONS, mask=None, f0=None):
     """Compare ``<actual, v>`` with the derivative of ``f`` along ``count`` random ``v``.
 
-    ``v = normal * size`` (each entry moves in proportion to its size), zero where
-    ``mask`` is False. ``tolerance = (rtol, scale_tol, atol)``; the allowance of a
+    ``v = normal * |x|`` (each entry moves by a fraction of itself, so that none
+    crosses 0, where ReLU and ``|w|`` have their kinks), zero where ``mask`` is False. ``tolerance = (rtol, scale_tol, atol)``; the allowance of a
     direction is ``rtol |D_v f| + scale_tol ||actual * size||_2 + atol ||v||_1`` plus
     the estimate's own error bound.
     """
     rtol, scale_tol, atol = tolerance
     x = np.array(x, dtype=np.float64)
-    size = sizes(x)
+    size = np.abs(x)  # each entry moves by a fraction of itself: none crosses 0
     if mask is not None:
         size = size * mask
     f0 = f(x) if f0 is None else f0
     magnitude = float(np.sqrt(np.sum((actual * size) ** 2)))
     yours, expected, allowed, kinks = [], [], [], []
     for _ in range(count):
-        v = rng.standard_normal(x.shape) * size
+        # clipped, so that even the coarsest step (2 * COARSEST * 4 = 0.8 of an entry)
+        # takes no entry across 0
+        v = np.clip(rng.standard_normal(x.shape), -4, 4) * size
         line = Line(f, x, v, f0, noise.delta)
         first = differentiate(line)
         goal = rtol * abs(first.value) + scale_tol * magnitude + atol * float(np.abs(v).sum())
