@@ -263,8 +263,8 @@ def differentiate(line, target=math.inf, h0=FD_STEP):
 
     ``target``: the error small enough to judge the entry by (its tolerance). The
     first step is taken as it is when its error bound is within ``target`` and its
-    truncation bound within ``CONFIRM * target`` (a larger one might not yet be in
-    the regime where it bounds the error); otherwise an estimate is accepted only
+    truncation bound within ``CONFIRM * target`` or within its rounding bound (a
+    larger one might not yet be in the regime where it bounds the error); otherwise an estimate is accepted only
     where two neighbouring steps agree within their bounds. See the module's docstring.
     """
     levels = {}
@@ -275,7 +275,9 @@ def differentiate(line, target=math.inf, h0=FD_STEP):
         return levels[k]
 
     first = at(0)
-    if not first.kink and first.error <= target and first.truncation <= CONFIRM * target:
+    # a truncation bound within rounding is rounding's, not the sign of a coarse step
+    if not first.kink and first.error <= target \
+            and first.truncation <= max(CONFIRM * target, first.rounding):
         return _smooth(first)
     if first.kink or first.truncation > first.rounding:
         return _finer(at, target)
