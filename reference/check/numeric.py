@@ -264,8 +264,9 @@ def differentiate(line, target=math.inf, h0=FD_STEP):
     ``target``: the error small enough to judge the entry by (its tolerance). The
     first step is taken as it is when its error bound is within ``target`` and its
     truncation bound within ``CONFIRM * target`` or within its rounding bound (a
-    larger one might not yet be in the regime where it bounds the error); otherwise an estimate is accepted only
-    where two neighbouring steps agree within their bounds. See the module's docstring.
+    larger one might not yet be in the regime where it bounds the error); otherwise
+    an estimate is accepted only where two neighbouring steps agree within their
+    bounds. See the module's docstring.
     """
     levels = {}
 
@@ -441,9 +442,10 @@ def directional(f, x, actual, rng, tolerance, noise, count=DIRECTIONS, mask=None
     """Compare ``<actual, v>`` with the derivative of ``f`` along ``count`` random ``v``.
 
     ``v = normal * |x|`` (each entry moves by a fraction of itself, so that none
-    crosses 0, where ReLU and ``|w|`` have their kinks), zero where ``mask`` is False. ``tolerance = (rtol, scale_tol, atol)``; the allowance of a
-    direction is ``rtol |D_v f| + scale_tol ||actual * size||_2 + atol ||v||_1`` plus
-    the estimate's own error bound.
+    crosses 0, where ReLU and ``|w|`` have their kinks), zero where ``mask`` is
+    False. ``tolerance = (rtol, scale_tol, atol)``; the allowance of a direction is
+    ``rtol |D_v f| + scale_tol ||actual * |x|||_2 + atol ||v||_1`` plus the
+    estimate's own error bound.
     """
     rtol, scale_tol, atol = tolerance
     x = np.array(x, dtype=np.float64)
