@@ -475,14 +475,15 @@ def unchanged_checks(before, after):
 def moved_entry(f, x):
     """``at(k, offset)``: ``f(x)`` with entry ``k`` of ``x`` moved by ``offset``.
 
-    ``x`` is changed in place for the call and put back after it.
+    ``x`` is changed in place for the call and put back after it (also when ``f`` raises).
     """
     def at(k, offset):
         saved = x[k]
         x[k] = saved + offset
-        value = f(x)
-        x[k] = saved
-        return value
+        try:
+            return f(x)
+        finally:
+            x[k] = saved
     return at
 
 

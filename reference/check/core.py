@@ -174,7 +174,8 @@ def _directional_finding(probe):
         found = probe.directions(mask=mask)
         if found.ok and not found.kink:
             break
-        located = numeric.locate(probe.f, x, a, rng, probe.tolerance, probe.noise, mask)
+        located = numeric.locate(probe.f, x, a, rng, probe.tolerance, probe.noise, mask,
+                                 probe.f0)
         if located is None or not _entry_finding(probe, [located], "")[0].ok:
             break
         mask[located] = False

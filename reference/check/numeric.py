@@ -47,6 +47,7 @@ import math
 import numpy as np
 
 from reference.check.report import progress
+from reference.compare import moved_entry
 
 #: Relative first step of the ladder (about 7.6e-6): a power of two, as every entry's size
 #: is, so that ``x + h`` is exact and the step taken is the step meant.
@@ -211,10 +212,6 @@ class Line:
             self.values[t] = self.f(self.x + t * self.u)
         return self.values[t]
 
-    @property
-    def calls(self):
-        return len(self.values) - 1
-
     def level(self, h):
         f0, p1, m1, p2, m2 = self(0.0), self(h), self(-h), self(2 * h), self(-2 * h)
         two = (p1 - m1) / (2 * h)
@@ -241,17 +238,16 @@ class Derivative:
     kink: bool
     right: float
     left: float
-    h: float
 
 
 def _smooth(level):
     return Derivative(level.central, level.error, level.central, level.central, False,
-                      level.central, level.central, level.h)
+                      level.central, level.central)
 
 
 def _kink(finest, drift):
     return Derivative(finest.central, finest.sided + drift, min(finest.right, finest.left),
-                      max(finest.right, finest.left), True, finest.right, finest.left, finest.h)
+                      max(finest.right, finest.left), True, finest.right, finest.left)
 
 
 def _consistent(a, b):
@@ -318,7 +314,7 @@ def _finer(at, target):
     if best is None:  # no two steps agreed: the entry is not resolved, and its bound says so
         a, b = at(j), at(j + 1)
         return Derivative(a.central, a.error + abs(a.central - b.central), a.central,
-                          a.central, False, a.central, a.central, a.h)
+                          a.central, False, a.central, a.central)
     return _smooth(best)
 
 
@@ -343,16 +339,11 @@ class EntryLine(Line):
 
     def __init__(self, f, x, k, size, f0, delta):
         super().__init__(f, x, None, f0, delta)
-        self.k, self.size = k, size
+        self.k, self.size, self.at = k, size, moved_entry(f, x)
 
     def __call__(self, t):
         if t not in self.values:
-            saved = self.x[self.k]
-            self.x[self.k] = saved + t * self.size
-            try:
-                self.values[t] = self.f(self.x)
-            finally:
-                self.x[self.k] = saved
+            self.values[t] = self.at(self.k, t * self.size)
         return self.values[t]
 
 
@@ -376,10 +367,6 @@ class Estimate:
         the interval (widened by its error) nearest to ``actual``."""
         near = np.clip(actual, self.lower - self.error, self.upper + self.error)
         return np.where(self.kink, np.where(np.isnan(actual), self.central, near), self.central)
-
-    @property
-    def calls(self):
-        return sum(line.calls for line in self.lines.values())
 
 
 def entrywise(f, x, entries, noise, target=None, f0=None):
@@ -470,15 +457,14 @@ def directional(f, x, actual, rng, tolerance, noise, count=DIRECTIONS, mask=None
     return Directions(np.array(yours), np.array(expected), np.array(allowed), any(kinks))
 
 
-def locate(f, x, actual, rng, tolerance, noise, mask):
+def locate(f, x, actual, rng, tolerance, noise, mask, f0):
     """An entry where ``actual`` is wrong, found by halving the set of entries.
 
     Each step compares the directional derivative along a random direction
     within each half and keeps the half that disagrees more: ~log2(size)
     steps. Returns an index, or None when neither half disagrees on its own
-    (an error spread thin over many entries).
+    (an error spread thin over many entries). ``f0 = f(x)``.
     """
-    f0 = f(x)
     entries = np.flatnonzero(mask.ravel())
     while entries.size > 1:
         halves = np.array_split(entries, 2)
@@ -516,7 +502,6 @@ class JointViolation:
     lower: float
     upper: float
     slack: float
-    checked: int
 
     @property
     def ratio(self):
@@ -591,5 +576,5 @@ def joint_kinks(f, x, actual, estimate, noise, rng, tolerance, f0):
                 + atol * float(np.abs(v).sum())
             if not lower - slack <= mine <= upper + slack:
                 return JointViolation(tuple(tuple(int(i) for i in k) for k in group), mine,
-                                      lower, upper, slack, len(kinks))
+                                      lower, upper, slack)
     return None
