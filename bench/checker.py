@@ -37,7 +37,7 @@ def measure(repeats=5, cases=CASES):
     """One record per case of ``cases`` (default :data:`CASES`): median and min seconds,
     forward calls, the verdict."""
     import manual
-    from reference import check_layer
+    from nnfs_ref import check_layer
 
     records = []
     rng = np.random.default_rng(0)
@@ -62,7 +62,7 @@ def measure(repeats=5, cases=CASES):
 def stress_table(outcomes):
     """The stress suite's table: verdict on correct code, planted bugs caught, forward calls
     per differenced entry, and a closing line with the totals."""
-    from reference.compare import format_rows
+    from nnfs_ref.table import format_rows
 
     rows = [(o.label, o.verdict, f"{o.caught} of {o.planted}",
              ", ".join(o.missed) or "-", f"{o.calls / o.entries:.2f}") for o in outcomes]
@@ -82,9 +82,9 @@ def stress_table(outcomes):
 def main(repeats=5, cases=CASES, stress_cases=None):
     """Print the timings of ``cases`` and the stress suite's table (the cases whose label
     holds ``stress_cases``, default all); returns the timing records."""
-    from reference.compare import format_rows
+    from nnfs_ref.table import format_rows
 
-    import reference.check
+    import nnfs_ref.check
     from bench import stress
 
     records = measure(repeats, cases)
@@ -96,5 +96,5 @@ def main(repeats=5, cases=CASES, stress_cases=None):
                         r["verdict"]) for r in records]))
     print()
     print("The stress suite (bench/stress.py): correct code at hard points, and bugs planted in it")
-    print(stress_table(stress.run(reference.check, stress_cases)))
+    print(stress_table(stress.run(nnfs_ref.check, stress_cases)))
     return records

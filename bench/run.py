@@ -141,7 +141,7 @@ def format_table(records):
              f"{r['peak_rss_mib']:.0f}",
              "-" if r["vs_seed"] is None else f"{r['vs_seed']:.2f}x",
              "-" if r["vs_jax"] is None else f"{r['vs_jax']:.2f}x") for r in records]
-    from reference.compare import format_rows
+    from nnfs_ref.table import format_rows
 
     return format_rows(header, rows, right=range(2, len(header)))
 

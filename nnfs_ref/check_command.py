@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from reference.check.search import PREDICTIONS, TARGETS  # how a loss's data are drawn
+from nnfs_ref.check.search import PREDICTIONS, TARGETS  # how a loss's data are drawn
 
 
 class UsageError(Exception):
@@ -99,7 +99,7 @@ def construct(cls, args, kwargs, seed=0):
         raise UsageError(f"{cls.__name__}{wanted} cannot take --args {given}: {exc}") from None
     except ValueError:
         pass  # no signature to check
-    from reference.check.contract import invoke
+    from nnfs_ref.check.contract import invoke
 
     state = np.random.get_state()
     make = np.random.default_rng
@@ -148,7 +148,7 @@ def _shape(text, default):
 
 def layer_inputs(layer, shape, rng):
     """Random inputs for a layer: ``--shape``, or batch 8 and the width its weights take."""
-    from reference.check.contract import array_slots
+    from nnfs_ref.check.contract import array_slots
 
     if shape is None or len(shape) == 1:
         matrices = [s.get(layer) for s in array_slots(layer) if s.get(layer).ndim == 2]
@@ -158,7 +158,7 @@ def layer_inputs(layer, shape, rng):
 
 def randomize_zero_arrays(layer, rng):
     """Zero biases hide bias bugs: give all-zero arrays random values; return their names."""
-    from reference.check.contract import array_slots
+    from nnfs_ref.check.contract import array_slots
 
     names = []
     for slot in array_slots(layer):
@@ -183,20 +183,20 @@ def guess_loss_data(cls_name):
 
 def loss_data(predictions, targets, shape, rng):
     """Random ``(y_pred, y_true)`` of the given kinds, ``shape = (batch, outputs)``, made
-    as the checker's search makes them (:func:`reference.cases.predictions_of`)."""
-    from reference import cases
+    as the checker's search makes them (:func:`nnfs_ref.check.data.predictions_of`)."""
+    from nnfs_ref.check import data
 
     batch, outputs = (shape + (3,))[:2] if len(shape) == 1 else shape[:2]
     raw = rng.standard_normal((batch, outputs)) * 2
     labels = rng.integers(0, outputs, size=batch)
     bits = rng.integers(0, 2, size=(batch, outputs)) * 1.0
-    return (cases.predictions_of(predictions, raw),
-            cases.targets_of(targets, labels, bits, rng.standard_normal((batch, outputs))))
+    return (data.predictions_of(predictions, raw),
+            data.targets_of(targets, labels, bits, rng.standard_normal((batch, outputs))))
 
 
 def run(args):
     """The ``check`` subcommand; returns the exit code. Usage errors raise UsageError."""
-    from reference.check import UserCodeError, check_layer, check_loss
+    from nnfs_ref.check import UserCodeError, check_layer, check_loss
 
     objects = load_objects(args.target)
     positional, keywords = parse_arguments(args.args)
@@ -220,7 +220,7 @@ def run(args):
     loss = args.kind == "loss" or (args.kind == "auto" and is_loss(cls))
     try:
         if args.search:
-            from reference.check import search
+            from nnfs_ref.check import search
 
             found = search.search(cls, positional, keywords, loss=loss, examples=args.search,
                                   params=params, seed=args.seed, target=args.target,
@@ -265,7 +265,7 @@ def _finish(report, args):
 def _check_functions(objects, args, positional, keywords, options):
     """A ``forward,backward`` pair on random arrays of each ``--shape``, or a loss function
     ``f(x, y) -> (loss, dx)`` on random scores and targets."""
-    from reference.check import UserCodeError, check_functions, check_loss_function
+    from nnfs_ref.check import UserCodeError, check_functions, check_loss_function
 
     rng = np.random.default_rng(args.seed)
     shapes = [_shape(text, None) for text in args.shape or []]
@@ -298,7 +298,7 @@ def _data_kinds(args, cls):
 def add_arguments(parser):
     """The ``check`` subcommand's options."""
     from nnfs_ref.options import nonnegative_float, nonnegative_int, output_file, positive_int
-    from reference.check.numeric import ENTRYWISE_LIMIT
+    from nnfs_ref.check.numeric import ENTRYWISE_LIMIT
 
     parser.add_argument("target", metavar="MODULE:CLASS",
                         help="your class: module:Class (a module importable from the current "

@@ -38,15 +38,6 @@ def cmd_check(args):
         return 2
 
 
-def cmd_verify_layer(args):
-    """``verify --layer``: an alias of ``check`` (with --layer-args, --batch, --width)."""
-    args.target, args.args, args.params, args.kind = args.layer, args.layer_args, None, "layer"
-    args.shape = None if args.batch is None and args.width is None else \
-        f"{args.batch or 8}" + ("" if args.width is None else f",{args.width}")
-    args.mode, args.search, args.predictions, args.targets = "auto", None, None, None
-    return cmd_check(args)
-
-
 def default_jobs():
     """Two processes where there are two cores (verify's and mutants' work is mostly JAX
     compiling and pytest starting, one core each)."""
@@ -61,7 +52,7 @@ def prepare_verify_worker():
 
 def cmd_verify(args):
     """Compare every manual class with its JAX reference; exit 0 if all agree, 1 if not."""
-    from reference.compare import process_pool, quick_compilation  # no JAX yet
+    from reference.runtime import process_pool, quick_compilation  # no JAX yet
 
     quick_compilation()  # before the workers start: they inherit it
     jobs = args.jobs or default_jobs()
@@ -75,22 +66,23 @@ def cmd_verify(args):
 
 
 def _verify(args, jobs, pool):
-    import reference
+    from nnfs_ref.check.compare import RTOL, SCALE_TOL
+    from nnfs_ref.check.report import format_table
     from reference import verify
-    from reference.compare import prepare_jax
+    from reference.runtime import prepare_jax
 
     prepare_jax()
     if args.rtol is None:
-        args.rtol = reference.RTOL
+        args.rtol = RTOL
     if args.scale_tol is None:
-        args.scale_tol = reference.SCALE_TOL
+        args.scale_tol = SCALE_TOL
     rows = verify.run(seed=args.seed, examples=args.examples, rtol=args.rtol,
                       scale_tol=args.scale_tol, jobs=jobs, pool=pool)
     print(f"nnfs-ref verify: {verify.cases_text(args.examples)} per class (seed {args.seed}), "
           f"float64, an entry agrees when\n  |manual - jax| <= {args.rtol:g}*|jax| + "
           f"{args.scale_tol:g}*max|jax over the array|")
     print()
-    print(reference.format_table([row.as_dict() for row in rows]))
+    print(format_table([row.as_dict() for row in rows]))
     for row in rows:
         if row.message is not None:
             print(f"  {row.cls} {row.name}: {row.message}")
@@ -178,7 +170,7 @@ def cmd_mutants(args):
     from tqdm import tqdm
 
     from nnfs_ref import mutants
-    from reference.compare import prepare_jax
+    from reference.runtime import prepare_jax
 
     prepare_jax()  # here, and in the test processes, which inherit the quick compilation
 
@@ -256,26 +248,16 @@ def _add_verify(sub):
     verify.add_argument("--examples", type=positive_int, default=20,
                         help="random cases per class (default 20)")
     verify.add_argument("--rtol", type=nonnegative_float, default=None,
-                        help="relative tolerance (default reference.RTOL, 1e-9)")
+                        help="relative tolerance (default 1e-9)")
     verify.add_argument("--scale-tol", type=nonnegative_float, default=None,
                         help="tolerance relative to the largest entry of each array "
-                             "(default reference.SCALE_TOL, 1e-12)")
+                             "(default 1e-12)")
     verify.add_argument("--jobs", type=positive_int, default=None,
                         help="processes to run the cases in (default: 2 on a machine with 2 "
                              "or more cores, else 1)")
     verify.add_argument("--json", metavar="PATH", type=output_file,
                         help="also write the rows as JSON to PATH")
-    verify.add_argument("--layer", metavar="MODULE:CLASS",
-                        help="an alias of 'nnfs-ref check MODULE:CLASS' (kept for old scripts)")
-    verify.add_argument("--layer-args", default="[]", metavar="JSON",
-                        help="with --layer: check's --args")
-    verify.add_argument("--batch", type=positive_int, default=None,
-                        help="with --layer: the batch of check's --shape (default 8)")
-    verify.add_argument("--width", type=positive_int, default=None,
-                        help="with --layer: the width of check's --shape (default: the "
-                             "width the layer's weights take, else 5)")
-    verify.set_defaults(run=lambda args: (cmd_verify_layer(args) if args.layer
-                                          else cmd_verify(args)))
+    verify.set_defaults(run=cmd_verify)
 
 
 def _add_check(sub):

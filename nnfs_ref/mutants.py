@@ -358,6 +358,6 @@ def format_table(rows):
     lines = [(str(i + 1), r["mutant"], "caught" if r["caught_by_tests"] else "SURVIVED",
               r["first_failing_test"][:60], "caught" if r["caught_by_verify"] else "SURVIVED",
               (r["verify_failures"] or ["-"])[0][:60]) for i, r in enumerate(rows)]
-    from reference.compare import format_rows
+    from nnfs_ref.table import format_rows
 
     return format_rows(header, lines)

@@ -6,12 +6,14 @@ sizes and choices from its generator; the Hypothesis strategies of
 ``tests/strategies.py`` draw them with Hypothesis (so that it can shrink
 them) and a seed for the generator. Each special point is defined here once:
 inputs exactly 0 at the ReLU kink, predictions on and beyond the clip bounds,
-logits up to 1e4.
+logits up to 1e4. (A loss's data for the checker's search and ``nnfs-ref check``
+are made by :mod:`nnfs_ref.check.data`.)
 """
 
 import numpy as np
 
 from manual import CLIP_MAX, CLIP_MIN
+from nnfs_ref.check.data import one_hot
 
 #: Values of a probability on, beyond and near the clip bounds (and 1e-300, whose
 #: logarithm is finite but whose reciprocal overflows).
@@ -55,8 +57,6 @@ def labels(rng, batch, classes, dtype=np.int64):
     return rng.integers(0, classes, size=batch).astype(dtype)
 
 
-def one_hot(y, classes):
-    return np.eye(classes)[y]
 
 
 def target_form(rng, y, classes):
@@ -116,37 +116,6 @@ def binary(rng, batch, outputs, clipped=0.2, hard=True):
     y_pred = np.where(rng.random(shape) < clipped, rng.choice(CLIP_POINTS, size=shape), y_pred)
     y_true = rng.integers(0, 2, size=shape).astype(float) if hard else rng.random(shape)
     return y_pred, y_true
-
-
-#: The kinds of a loss's predictions and targets (the checker's search, ``nnfs-ref check``).
-PREDICTIONS = ("probabilities", "logits", "unit", "values")
-TARGETS = ("labels", "onehot", "binary", "values")
-
-
-def predictions_of(kind, raw):
-    """A loss's predictions of ``kind`` (one of :data:`PREDICTIONS`) made from the real
-    draws ``raw`` (batch, outputs): ``probabilities`` are softmax rows of ``clip(raw, -5,
-    5)``, ``unit`` values the sigmoid of it mapped into [0.01, 0.99] (away from a clip),
-    ``logits`` and ``values`` ``raw`` itself."""
-    if kind == "probabilities":
-        exp = np.exp(np.clip(raw, -5, 5))
-        return exp / exp.sum(axis=1, keepdims=True)
-    if kind == "unit":
-        return 0.01 + 0.98 / (1 + np.exp(-np.clip(raw, -5, 5)))
-    return raw
-
-
-def targets_of(kind, labels, bits, raw):
-    """A loss's targets of ``kind`` (one of :data:`TARGETS`) from the draws: ``labels``
-    (batch,) integers in [0, outputs), ``bits`` (batch, outputs) of 0.0 and 1.0, and ``raw``
-    (batch, outputs) reals (for ``values`` only; None will do for the others)."""
-    if kind == "labels":
-        return labels
-    if kind == "onehot":
-        return one_hot(labels, bits.shape[1])
-    if kind == "binary":
-        return bits
-    return raw
 
 
 def network(rng, batch, n_inputs=2, hidden=64, classes=3):

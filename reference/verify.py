@@ -23,22 +23,16 @@ import manual
 from reference import cases as C
 from reference import functions as F
 from reference import optimizers as O
-from reference.check import check_loss
-from reference.compare import (
-    RTOL,
-    SCALE_TOL,
-    GradientCheck,
+from nnfs_ref.check import check_loss
+from nnfs_ref.check.compare import RTOL, SCALE_TOL, GradientCheck, compare, unchanged_checks
+from nnfs_ref.check.twin import value_and_grad_of, vjp_of
+from reference.runtime import process_pool, require_x64
+from reference.vjp import (
     check_vjp,
-    compare,
     elementwise_vjp_of,
     fused_scale,
     logits_scale,
-    process_pool,
-    require_x64,
     saturation_scales,
-    unchanged_checks,
-    value_and_grad_of,
-    vjp_of,
 )
 from reference.network import SeedNetwork
 
@@ -115,7 +109,7 @@ def _dense_regularized(rng, rtol, scale_tol):
 
 
 #: The elementwise layers' references run at this many entries, every shape of the pool
-#: padded to it: one compiled program each (:func:`reference.compare.elementwise_vjp_of`).
+#: padded to it: one compiled program each (:func:`reference.vjp.elementwise_vjp_of`).
 ELEMENTWISE_LENGTH = max(batch * width for batch, width, _ in C.LAYER_SIZES)
 
 
@@ -404,7 +398,7 @@ class Row:
         return self.failed == 0
 
     def as_dict(self):
-        """The row as :func:`reference.format_table` and ``--json`` take it."""
+        """The row as :func:`nnfs_ref.check.report.format_table` and ``--json`` take it."""
         record = dict(cls=self.cls, **self.check.as_dict(), failed=self.failed)
         record["ok"] = self.ok
         if self.message is not None:
@@ -474,7 +468,7 @@ def _claimed(folder):
 def _worker(folder, seed, examples, rtol, scale_tol):
     """:func:`run_cases` of the cases claimed from ``folder``, in a fresh process (JAX
     prepared as the commands run it)."""
-    from reference.compare import prepare_jax
+    from reference.runtime import prepare_jax
 
     prepare_jax()
     return run_cases(_claimed(folder), seed, examples, rtol, scale_tol)

@@ -12,7 +12,7 @@ environment variable is set) and ``thorough`` (many more examples);
 
 import os
 
-from reference.compare import prepare_jax
+from reference.runtime import prepare_jax
 
 # float64, quick compilation, and the compiled references kept on disk (shared by the
 # workers and later runs), before any test module creates an array

@@ -3,20 +3,21 @@
 import numpy as np
 from hypothesis import note
 
-from reference import compare, format_table
+from nnfs_ref.check.compare import compare
+from nnfs_ref.check.report import format_table
 
 
 def assert_agrees(name, actual, expected, **tolerances):
     """``actual`` equals ``expected`` entry by entry, with exactly the same shape.
 
-    ``tolerances``: ``rtol``, ``scale_tol``, ``scale`` of :func:`reference.compare`.
+    ``tolerances``: ``rtol``, ``scale_tol``, ``scale`` of :func:`nnfs_ref.check.compare.compare`.
     """
     check = compare(name, actual, expected, **tolerances)
     assert check.ok, "\n" + format_table([dict(cls="", **check.as_dict())])
 
 
 def assert_report(report):
-    """Every row of a :class:`reference.Report` agrees; the table is noted for Hypothesis."""
+    """Every row of a report agrees; the table is noted for Hypothesis."""
     note(str(report))
     assert report.ok, "\n" + str(report)
 

@@ -10,7 +10,7 @@ times below it) is not counted, and the suite requires there be none.
 import numpy as np
 import pytest
 
-import reference.check as checker
+import nnfs_ref.check as checker
 from bench import stress
 
 CASES = stress.cases()
@@ -62,7 +62,7 @@ def test_under_nnfs_init_in_a_process_of_its_own():
 
     script = ("import nnfs; nnfs.init()\n"
               "import numpy as np\n"
-              "import reference.check as checker\n"
+              "import nnfs_ref.check as checker\n"
               "from bench import stress\n"
               "assert np.dot(np.ones((2, 2)), np.ones((2, 2))).dtype == np.float32\n"
               "for label in ('np.dot', 'ReLU, |x|~1e3', 'softmax', 'b=0, batch 1'):\n"

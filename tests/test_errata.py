@@ -13,7 +13,7 @@ from helpers import assert_agrees
 import manual
 from reference import functions as F
 from reference import seed_notebook as seed
-from reference import value_and_grad_of
+from nnfs_ref.check.twin import value_and_grad_of
 
 
 def test_erratum_seed_dbiases_is_flattened():

@@ -11,7 +11,7 @@ from strategies import activation_cases, extreme, moderate
 import manual
 from reference import check_vjp
 from reference import functions as F
-from reference.compare import saturation_scales
+from reference.vjp import saturation_scales
 
 
 @given(activation_cases())

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from strategies import activation_cases, dense_cases, generators
 
 import manual
-from reference import check_vjp, vjp_of
+from nnfs_ref.check.twin import vjp_of
+from reference import check_vjp
 from reference import functions as F
 
 

@@ -103,14 +103,6 @@ def test_usage_errors_and_raising_code_exit_2_in_one_line(folder, argv, message)
     assert "Traceback" not in text
 
 
-def test_verify_layer_is_an_alias_of_check(folder):
-    done = nnfs_ref(folder, "verify", "--layer", "bookstyle:DenseW", "--layer-args", "[3, 3]")
-    assert done.returncode == 0 and "OK: all 5 checks agree." in done.stdout
-    bad = nnfs_ref(folder, "verify", "--layer", "squeeze:Dense", "--layer-args", "[3, 2]",
-                   "--batch", "1")
-    assert bad.returncode == 1
-
-
 def test_search_shrinks_to_a_runnable_snippet(folder):
     done = nnfs_ref(folder, "check", "squeeze:Dense", "--search", "30")
     assert done.returncode == 1, done.stdout + done.stderr

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import bookstyle as B
-from reference import assert_layer_gradients, check_layer
+from nnfs_ref import assert_layer_gradients, check_layer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -67,7 +67,7 @@ def test_a_report_shows_itself_and_an_assertion_leads_with_the_verdict():
 def test_a_quick_check_shows_no_bar_and_warns_nothing(monkeypatch):
     import warnings
 
-    from reference.check.report import progress
+    from nnfs_ref.check.report import progress
     monkeypatch.setitem(sys.modules, "ipykernel", sys)  # as in a notebook
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -1,4 +1,4 @@
-"""reference.check_layer / check_loss: right layers pass, wrong ones are named."""
+"""nnfs_ref.check_layer / check_loss: right layers pass, wrong ones are named."""
 
 import os
 import subprocess
@@ -10,7 +10,7 @@ from hypothesis import given
 from strategies import dense_cases
 
 import manual
-from reference import assert_layer_gradients, assert_loss_gradients, check_layer, check_loss
+from nnfs_ref import assert_layer_gradients, assert_loss_gradients, check_layer, check_loss
 from reference import functions as F
 
 
@@ -121,7 +121,7 @@ def test_the_upstream_gradient_is_random_and_seeded():
 
 
 def test_finite_differences_need_no_jax():
-    code = ("import sys, numpy as np\nimport manual\nfrom reference import check_layer\n"
+    code = ("import sys, numpy as np\nimport manual\nfrom nnfs_ref import check_layer\n"
             "assert check_layer(manual.Layer_Dense(3, 2), np.ones((4, 3))).ok\n"
             "assert 'jax' not in sys.modules, 'check_layer imported jax'\n")
     subprocess.run([sys.executable, "-c", code], check=True,

@@ -14,7 +14,7 @@ import bookstyle as B
 import numpy as np
 import pytest
 
-from reference import check_layer, check_loss, check_network
+from nnfs_ref import check_layer, check_loss, check_network
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(6, 4))
@@ -190,7 +190,7 @@ def test_nnfs_init_is_lifted_for_the_check():
     code = (
         "import sys; sys.path.insert(0, 'tests')\n"
         "import nnfs, numpy as np, bookstyle as B\n"
-        "from reference import check_layer\n"
+        "from nnfs_ref import check_layer\n"
         "nnfs.init()\n"
         "layer = B.Layer_Dense(4, 3, weight_regularizer_l2=5e-4)\n"
         "assert layer.weights.dtype == np.float32\n"
@@ -277,7 +277,7 @@ SEARCHED = [(B.Layer_Dense, (), False, None), (B.DenseW, (), False, None),
 def test_a_search_finds_no_false_alarm_on_correct_classes(cls, args, loss, data):
     """Batch 1, square and wide shapes, exact zeros (kinks), values up to 100, points
     next to log's singularity: a correct class must pass them all."""
-    from reference.check.search import search
+    from nnfs_ref.check.search import search
 
     found = search(cls, args, loss=loss, data=data, examples=30)
     assert found.report is None, found.text

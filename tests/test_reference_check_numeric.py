@@ -4,10 +4,10 @@ import bookstyle as B
 import numpy as np
 import pytest
 
-from reference import check_layer
-from reference.check import numeric
-from reference.check.report import diagnose
-from reference.check.search import gradient_property, search
+from nnfs_ref import check_layer
+from nnfs_ref.check import numeric
+from nnfs_ref.check.report import diagnose
+from nnfs_ref.check.search import gradient_property, search
 
 BIG = np.random.default_rng(5).normal(size=(32, 784))
 
@@ -206,7 +206,7 @@ def test_shrinking_stops_at_its_budget_and_says_so():
 
 
 def test_the_snippet_is_compact():
-    from reference.check.search import _array
+    from nnfs_ref.check.search import _array
     for value in (np.zeros((16, 33)), np.tile([1.5, -2.0], (7, 1)), np.array([[1.0, 2.0]])):
         code = _array(value)
         rebuilt = eval(code, {"np": np})
@@ -226,7 +226,7 @@ def test_the_same_seed_searches_the_same_cases_whatever_was_imported(tmp_path):
         "    import decimal, fractions, sqlite3, email.mime.text, jax  # unrelated\n"
         "import numpy as np\n"
         "import bookstyle as B\n"
-        "from reference.check import search as S\n"
+        "from nnfs_ref.check import search as S\n"
         "seen = []\n"
         "check = S.check_layer\n"
         "def spy(layer, inputs, **kw):\n"

@@ -7,7 +7,7 @@ import numpy as np
 import pairs as P
 import pytest
 
-from reference import check_functions, check_loss_function
+from nnfs_ref import check_functions, check_loss_function
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(6, 5))

@@ -18,15 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from reference import cases
-from reference.check.core import check_layer, check_loss
+from nnfs_ref.check import data
+from nnfs_ref.check.core import check_layer, check_loss
 
 #: Sizes drawn: mostly small (Hypothesis shrinks toward 1), sometimes wide.
 SMALL, WIDE = 6, (16, 33)
 #: Largest magnitude of a drawn value.
 MAX_MAGNITUDE = 100.0
 #: The kinds of a loss's predictions and targets (``data=``, and ``nnfs-ref check``'s options).
-PREDICTIONS, TARGETS = cases.PREDICTIONS, cases.TARGETS
+PREDICTIONS, TARGETS = data.PREDICTIONS, data.TARGETS
 
 
 @dataclasses.dataclass
@@ -91,7 +91,7 @@ def _layer_case(cls, args, kwargs, params):
     """A strategy of ``(constructor args, arrays by slot, inputs, seed)``."""
     from hypothesis import strategies as st
 
-    from reference.check.contract import array_slots, parse_slot
+    from nnfs_ref.check.contract import array_slots, parse_slot
 
     fixed = bool(args or kwargs)
     required = _required(cls)
@@ -118,10 +118,10 @@ def _layer_case(cls, args, kwargs, params):
     return case()
 
 
-def _loss_case(data):
+def _loss_case(kinds):
     from hypothesis import strategies as st
 
-    predictions, targets = data
+    predictions, targets = kinds
 
     @st.composite
     def case(draw):
@@ -131,9 +131,9 @@ def _loss_case(data):
                                         max_size=batch)))
         bits = np.array(draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=batch * outputs,
                                       max_size=batch * outputs))).reshape(batch, outputs)
-        y_pred = cases.predictions_of(predictions, _values(draw, (batch, outputs)))
+        y_pred = data.predictions_of(predictions, _values(draw, (batch, outputs)))
         raw = _values(draw, (batch, outputs)) if targets == "values" else None
-        y_true = cases.targets_of(targets, labels, bits, raw)
+        y_true = data.targets_of(targets, labels, bits, raw)
         return y_pred, y_true, draw(st.integers(0, 2**16))
     return case()
 
@@ -193,13 +193,13 @@ def search(cls: type, args: Sequence[Any] = (), kwargs: dict | None = None, *,
         def run(case):
             made, arrays, inputs, check_seed = case
             layer = cls(*made, **kwargs)
-            from reference.check.contract import parse_slot
+            from nnfs_ref.check.contract import parse_slot
 
             for name, value in arrays.items():
                 parse_slot(name).set(layer, value.copy())
             return check_layer(layer, inputs, seed=check_seed, params=params)
 
-    from reference.check.report import progress
+    from nnfs_ref.check.report import progress
 
     bar = progress(examples, f"search {cls.__name__}")
 
@@ -267,7 +267,7 @@ def _array(value):
 def snippet(cls, args, kwargs, case, loss, params, target=None):
     """Code that rebuilds one drawn case and prints its report."""
     name = cls.__name__
-    lines = ["import numpy as np", "from reference import check_layer, check_loss"]
+    lines = ["import numpy as np", "from nnfs_ref import check_layer, check_loss"]
     lines += _import_line(cls, target)
     call_args = ", ".join([repr(a) for a in (args if loss else case[0])]
                           + [f"{k}={v!r}" for k, v in kwargs.items()])
@@ -295,7 +295,7 @@ def gradient_property(cls: type, *args: Any, examples: int = 50, loss: bool = Fa
                       **kwargs: Any) -> Callable[[], None]:
     """A pytest test function that searches ``cls`` and fails with the smallest case.
 
-    >>> from reference.check.search import gradient_property
+    >>> from nnfs_ref.check.search import gradient_property
     >>> test_my_dense = gradient_property(MyDense)            # MyDense(n_in, n_out) drawn
     >>> test_my_loss = gradient_property(MyMSE, loss=True, data=("values", "values"))
     """

@@ -46,8 +46,7 @@ import math
 
 import numpy as np
 
-from reference.check.report import progress
-from reference.compare import moved_entry
+from nnfs_ref.check.report import progress
 
 #: Relative first step of the ladder (about 7.6e-6): a power of two, as every entry's size
 #: is, so that ``x + h`` is exact and the step taken is the step meant.
@@ -131,31 +130,33 @@ def measure_noise(f, x, f0, rng, magnitude=None):
     where ReLU and ``|w|`` have their kinks) and zeros by their size, away from 0 on
     one side only. Rounding noise does not depend on the table's spacing, while what
     is left of ``f``'s own variation (a kink or a clip bound within reach, a curvature
-    on a small scale) shrinks with it: tables at spacings ``1e-6`` and ``1e-8`` (and
-    finer while the estimate keeps falling) are compared and the smallest estimate
-    kept. A table whose values are mostly equal is finer than the forward's precision
-    (a float32 forward rounds nearby points to one value) and is not used.
+    on a small scale) shrinks with it: tables at spacings ``1e-6``, ``1e-8`` (and
+    finer while the estimate keeps falling) are taken, and the largest estimate of a
+    noise-like table (whose orders agree) is kept, else the smallest: a table whose
+    points round coherently (exactly linear values) can read 1e5 times too low. A
+    table whose values are mostly equal is finer than the forward's precision (a
+    float32 forward rounds nearby points to one value) and is not used.
     """
     x = np.asarray(x, dtype=np.float64)
     size = sizes(x)
     sign = np.where(rng.random(x.shape) < 0.5, -1.0, 1.0)
     u = np.abs(rng.standard_normal(x.shape)) * np.where(x != 0, sign * x, size)
-    sigma, spacing = None, NOISE_SPACING
+    tables, spacing = [], NOISE_SPACING
     while spacing >= 1e-12:
         values = [f0] + [f(x + i * spacing * u) for i in range(1, NOISE_POINTS)]
         if len(set(values)) < NOISE_POINTS // 2:
             break  # finer than the forward's precision
         found, spread = _table_sigma(values)
-        if sigma is None and spread <= 2:
-            sigma = found  # the orders agree, as they do for noise alone: one table will do
-            break
-        if sigma is not None and found > 0.25 * sigma:
-            sigma = min(sigma, found)
-            break  # no longer falling: noise, not f's variation
-        sigma = found
+        first = not tables
+        falling = not first and found <= 0.25 * tables[-1][0]
+        tables.append((found, spread))
+        if (first and spread <= 2) or not (first or falling):
+            break  # the orders agree, as they do for noise alone; or no longer falling
         spacing /= 100
+    # too low a noise is a false alarm: of the noise-like tables, the largest
+    noise_like = [found for found, spread in tables if spread <= 2]
+    sigma = max(noise_like) if noise_like else min((t[0] for t in tables), default=0.0)
     floor = 4 * _EPS * abs(f0) + 2e-323  # a few ulps of f(x), subnormal ones included
-    sigma = 0.0 if sigma is None else sigma
     relative = None if not magnitude else sigma / magnitude
     return Noise(sigma, max(SAFETY * sigma, floor), relative)
 
@@ -333,6 +334,21 @@ def _coarser(at, target):
 
 
 # --- arrays: entry by entry --------------------------------------------------------------------
+
+def moved_entry(f, x):
+    """``at(k, offset)``: ``f(x)`` with entry ``k`` of ``x`` moved by ``offset``.
+
+    ``x`` is changed in place for the call and put back after it (also when ``f`` raises).
+    """
+    def at(k, offset):
+        saved = x[k]
+        x[k] = saved + offset
+        try:
+            return f(x)
+        finally:
+            x[k] = saved
+    return at
+
 
 class EntryLine(Line):
     """``g(t) = f(x)`` with entry ``k`` moved by ``t * size``, in place (put back after)."""

@@ -1,7 +1,7 @@
 """What a check found, in words a person can act on.
 
 A :class:`CheckReport` is the table of compared arrays (one
-:class:`reference.GradientCheck` per row), the notes on how the object was
+:class:`nnfs_ref.check.compare.GradientCheck` per row), the notes on how the object was
 called (``forward(inputs, training=True)``, randomness pinned, penalties
 added), and a verdict line: ``OK``, ``FAIL`` with the worst entry of each
 failing row (yours against the expected value, their ratio and the pattern
@@ -14,7 +14,52 @@ import sys
 
 import numpy as np
 
-from reference.compare import TABLE_HEADER, Report, table_cells
+from nnfs_ref.table import format_rows
+
+@dataclasses.dataclass
+class Report:
+    """The checks of one object (a layer, a loss, a network), printable as a table."""
+
+    title: str
+    checks: list
+
+    @property
+    def ok(self):
+        return all(c.ok for c in self.checks)
+
+    @property
+    def failures(self):
+        return [c for c in self.checks if not c.ok]
+
+    def rows(self):
+        return [dict(cls=self.title, **c.as_dict()) for c in self.checks]
+
+    def __str__(self):
+        return format_table(self.rows())
+
+
+def _shape_text(row):
+    shape, expected = tuple(row["shape"]), tuple(row["expected_shape"])
+    return str(shape) if shape == expected else f"{shape} != expected {expected}"
+
+
+#: The columns of a report's table.
+TABLE_HEADER = ("class", "gradient", "shape", "max abs err", "max rel err", "err/tol",
+                "worst index", "result")
+
+
+def table_cells(row):
+    """The cells of one row of :meth:`Report.rows`, as text, in :data:`TABLE_HEADER`'s order."""
+    return (row["cls"], row["name"], _shape_text(row), f"{row['max_abs']:.3e}",
+            f"{row['max_rel']:.3e}", f"{row['ratio']:.2g}",
+            "-" if row["worst_index"] is None else str(tuple(row["worst_index"])),
+            "pass" if row["ok"] else "FAIL")
+
+
+def format_table(rows):
+    """Format rows of :meth:`Report.rows` as a fixed-width text table."""
+    return format_rows(TABLE_HEADER, [table_cells(r) for r in rows])
+
 
 #: Verdicts and the exit code ``nnfs-ref check`` gives each.
 EXIT_CODES = {"ok": 0, "fail": 1, "error": 2, "cannot check": 2}
@@ -103,7 +148,7 @@ class CheckReport(Report):
     ----------
     title : str
         The object's class name.
-    checks : list of reference.GradientCheck
+    checks : list of nnfs_ref.check.compare.GradientCheck
         One per compared array; ``ok`` is true when all agree.
     oracle : str
         What the hand-written gradients were compared with.

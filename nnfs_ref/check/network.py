@@ -6,9 +6,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reference.check import contract
-from reference.check.contract import Slot, UserCodeError, call
-from reference.check.core import (
+from nnfs_ref.check import contract
+from nnfs_ref.check.contract import Slot, UserCodeError, call
+from nnfs_ref.check.core import (
     FD_ORACLE,
     Caller,
     CannotCheck,
@@ -25,7 +25,7 @@ from reference.check.core import (
     streams,
     tolerances,
 )
-from reference.check.report import CheckReport
+from nnfs_ref.check.report import CheckReport
 
 
 def check_network(layers: Sequence[Any], loss: Any, X: ArrayLike, y: ArrayLike, seed: int = 0,

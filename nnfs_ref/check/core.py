@@ -1,7 +1,7 @@
 """``check_layer`` and ``check_loss``: is a hand-written backward pass right?
 
 The object is called as the book's chapters write it (see
-:mod:`reference.check.contract`), in float64, with its randomness pinned,
+:mod:`nnfs_ref.check.contract`), in float64, with its randomness pinned,
 and every array it holds whose gradient ``backward`` sets is checked.
 """
 
@@ -11,20 +11,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reference.check import contract, numeric
-from reference.check.contract import Slot, UserCodeError, call
-from reference.check.report import CheckReport, Finding, diagnose, penalty_hint, shape_message
-from reference.compare import (
+from nnfs_ref.check import contract, numeric
+from nnfs_ref.check.contract import Slot, UserCodeError, call
+from nnfs_ref.check.report import CheckReport, Finding, diagnose, penalty_hint, shape_message
+from nnfs_ref.check.compare import (
     RTOL,
     SCALE_TOL,
     GradientCheck,
     compare,
     disagreeing,
-    enable_x64,
     unchanged_checks,
-    value_and_grad_of,
-    vjp_of,
 )
+from nnfs_ref.check.twin import enable_x64, value_and_grad_of, vjp_of
 
 FD_ORACLE = "central finite differences (float64)"
 

@@ -8,7 +8,7 @@ The float arrays among the positional arguments are the inputs that
 ``backward``'s gradients belong to, in order; every other argument (a dict of
 options, integer labels) is passed through untouched, as a fresh copy on
 every call, and is not differentiated. The same oracles, kink handling,
-messages and verdicts as :func:`reference.check_layer`.
+messages and verdicts as :func:`nnfs_ref.check_layer`.
 """
 
 import copy
@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reference.check import contract
-from reference.check.contract import UserCodeError
-from reference.check.core import (
+from nnfs_ref.check import contract
+from nnfs_ref.check.contract import UserCodeError
+from nnfs_ref.check.core import (
     FD_ORACLE,
     CannotCheck,
     _check_mode,
@@ -35,8 +35,8 @@ from reference.check.core import (
     streams,
     tolerances,
 )
-from reference.check.report import CheckReport
-from reference.compare import unchanged_checks
+from nnfs_ref.check.report import CheckReport
+from nnfs_ref.check.compare import unchanged_checks
 
 
 def _call(fn, role, *args, **kwargs):
@@ -114,7 +114,7 @@ def check_functions(forward: Callable, backward: Callable, *args: Any, seed: int
         copies); anything else (an options dict with a seed, integer labels)
         is passed through as a fresh copy on every call.
     seed, rtol, atol, scale_tol, mode
-        As for :func:`reference.check_layer`.
+        As for :func:`nnfs_ref.check_layer`.
 
     Returns
     -------
