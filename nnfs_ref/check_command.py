@@ -233,16 +233,16 @@ def run(args):
         if loss:
             predictions, targets = _data_kinds(args, cls)
             y_pred, y_true = loss_data(predictions, targets, _shape(args.shape, (8, 3)), rng)
-            report = check_loss(obj, y_pred, y_true, **options)
-            report.notes.insert(0, f"random {predictions} of shape {y_pred.shape}, "
-                                   f"{targets} targets (seed {args.seed})")
+            report = check_loss(obj, y_pred, y_true, **options, notes=[
+                f"random {predictions} of shape {y_pred.shape}, {targets} targets "
+                f"(seed {args.seed})"])
         else:
             randomized = randomize_zero_arrays(obj, rng)
             inputs = layer_inputs(obj, shape, rng)
-            report = check_layer(obj, inputs, params=params, **options)
-            report.notes.insert(0, f"random inputs of shape {inputs.shape} (seed {args.seed})"
-                                + (f"; all-zero {', '.join(randomized)} given random values "
-                                   "(zero biases hide bias bugs)" if randomized else ""))
+            report = check_layer(obj, inputs, params=params, **options, notes=[
+                f"random inputs of shape {inputs.shape} (seed {args.seed})"
+                + (f"; all-zero {', '.join(randomized)} given random values "
+                   "(zero biases hide bias bugs)" if randomized else "")])
     except UserCodeError as exc:
         print(f"nnfs-ref check: error: {exc}", file=sys.stderr)
         return 2
@@ -275,17 +275,14 @@ def _check_functions(objects, args, positional, keywords, options):
                 raise UsageError("give --shape for each array argument of forward, in order "
                                  "(e.g. --shape 4,5 --shape 5,3 --shape 3)")
             arrays = [rng.standard_normal(shape) for shape in shapes]
-            report = check_functions(*objects, *arrays, *positional, **keywords, **options)
-            report.notes.insert(0, "random arrays of shapes " + ", ".join(
-                str(a.shape) for a in arrays) + f" (seed {args.seed})")
-            return report
+            return check_functions(*objects, *arrays, *positional, **keywords, **options,
+                                   notes=["random arrays of shapes " + ", ".join(
+                                       str(a.shape) for a in arrays) + f" (seed {args.seed})"])
         targets = args.targets or "labels"
         x, y = loss_data(args.predictions or "values", targets, _shape(args.shape, (8, 3)),
                          rng)
-        report = check_loss_function(objects[0], x, y, **options)
-        report.notes.insert(0, f"random scores of shape {x.shape}, {targets} targets "
-                               f"(seed {args.seed})")
-        return report
+        return check_loss_function(objects[0], x, y, **options, notes=[
+            f"random scores of shape {x.shape}, {targets} targets (seed {args.seed})"])
     except UserCodeError as exc:  # raised before the check started
         raise UsageError(str(exc)) from None
 

@@ -66,21 +66,18 @@ def cmd_verify(args):
 
 
 def _verify(args, jobs, pool):
-    from nnfs_ref.check.compare import RTOL, SCALE_TOL
     from nnfs_ref.check.report import format_table
+    from nnfs_ref.check.settings import Settings
     from reference import verify
     from reference.runtime import prepare_jax
 
     prepare_jax()
-    if args.rtol is None:
-        args.rtol = RTOL
-    if args.scale_tol is None:
-        args.scale_tol = SCALE_TOL
-    rows = verify.run(seed=args.seed, examples=args.examples, rtol=args.rtol,
-                      scale_tol=args.scale_tol, jobs=jobs, pool=pool)
+    settings = Settings.of(twin=True, rtol=args.rtol, scale_tol=args.scale_tol)
+    rows = verify.run(seed=args.seed, examples=args.examples, settings=settings, jobs=jobs,
+                      pool=pool)
     print(f"nnfs-ref verify: {verify.cases_text(args.examples)} per class (seed {args.seed}), "
-          f"float64, an entry agrees when\n  |manual - jax| <= {args.rtol:g}*|jax| + "
-          f"{args.scale_tol:g}*max|jax over the array|")
+          f"float64, an entry agrees when\n  |manual - jax| <= {settings.rtol:g}*|jax| + "
+          f"{settings.scale_tol:g}*max|jax over the array|")
     print()
     print(format_table([row.as_dict() for row in rows]))
     for row in rows:
@@ -91,8 +88,8 @@ def _verify(args, jobs, pool):
     print(line)
     ok = all(row.ok for row in rows)
     if args.json:
-        record = {"seed": args.seed, "examples": args.examples, "rtol": args.rtol,
-                  "scale_tol": args.scale_tol, "ok": ok, "verdict": line,
+        record = {"seed": args.seed, "examples": args.examples, "rtol": settings.rtol,
+                  "scale_tol": settings.scale_tol, "ok": ok, "verdict": line,
                   "rows": [row.as_dict() for row in rows]}
         with open(args.json, "w") as fh:
             json.dump(record, fh, indent=2)

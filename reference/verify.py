@@ -24,10 +24,11 @@ from reference import cases as C
 from reference import functions as F
 from reference import optimizers as O
 from nnfs_ref.check import check_loss
-from nnfs_ref.check.compare import RTOL, SCALE_TOL, GradientCheck, compare, unchanged_checks
+from nnfs_ref.check.compare import GradientCheck, compare, unchanged_checks
 from nnfs_ref.check.twin import value_and_grad_of, vjp_of
 from reference.runtime import process_pool, require_x64
 from reference.vjp import (
+    VERIFY,
     check_vjp,
     elementwise_vjp_of,
     fused_scale,
@@ -42,7 +43,7 @@ class Case:
     """One kind of random case: the class it checks and how to check one draw of it."""
 
     title: str
-    check: object  # check(rng, rtol, scale_tol) -> list of GradientCheck
+    check: object  # check(rng, settings) -> list of GradientCheck
 
 
 #: Every case, in the order of the table.
@@ -50,7 +51,7 @@ CASES = []
 
 
 def case(title):
-    """Register the decorated ``check(rng, rtol, scale_tol)`` under ``title``."""
+    """Register the decorated ``check(rng, settings)`` under ``title``."""
     def register(check):
         CASES.append(Case(title, check))
         return check
@@ -65,7 +66,7 @@ def _outputs(rng):
     return C.draw(rng, C.OUTPUT_SIZES)
 
 
-def _dense_checks(rng, rtol, scale_tol, regularized):
+def _dense_checks(rng, settings, regularized):
     """A Dense layer's rows against the VJP of :func:`reference.functions.dense_and_penalty`
     (one program per shape for both cases): with random L1/L2 strengths and weights and
     biases exactly 0 in places (L1's kink), or built without regularizers (strengths 0)."""
@@ -88,24 +89,25 @@ def _dense_checks(rng, rtol, scale_tol, regularized):
     params = {"weights": weights, "biases": biases, "strengths": strengths}
     (output, penalty), (dparams, dinputs) = vjp_of(F.dense_and_penalty)(
         params, given["inputs"], (given["dvalues"], np.float64(1.0)))
-    checks = [compare("output", layer.output, output, rtol, scale_tol),
-              compare("dweights", layer.dweights, dparams["weights"], rtol, scale_tol),
-              compare("dbiases", layer.dbiases, dparams["biases"], rtol, scale_tol),
-              compare("dinputs", layer.dinputs, dinputs, rtol, scale_tol)]
+    checks = [settings.compare("output", layer.output, output),
+              settings.compare("dweights", layer.dweights, dparams["weights"]),
+              settings.compare("dbiases", layer.dbiases, dparams["biases"]),
+              settings.compare("dinputs", layer.dinputs, dinputs)]
     if regularized:
-        checks.append(compare("regularization_loss", manual.Loss().regularization_loss(layer),
-                              penalty, rtol, scale_tol))
+        checks.append(settings.compare("regularization_loss",
+                                       manual.Loss().regularization_loss(layer),
+                              penalty))
     return checks + untouched
 
 
 @case("Layer_Dense")
-def _dense(rng, rtol, scale_tol):
-    return _dense_checks(rng, rtol, scale_tol, regularized=False)
+def _dense(rng, settings):
+    return _dense_checks(rng, settings, regularized=False)
 
 
 @case("Layer_Dense (L1/L2)")
-def _dense_regularized(rng, rtol, scale_tol):
-    return _dense_checks(rng, rtol, scale_tol, regularized=True)
+def _dense_regularized(rng, settings):
+    return _dense_checks(rng, settings, regularized=True)
 
 
 #: The elementwise layers' references run at this many entries, every shape of the pool
@@ -118,64 +120,65 @@ def _elementwise(fn):
 
 
 @case("Layer_Dropout (mask fixed)")
-def _dropout(rng, rtol, scale_tol):
+def _dropout(rng, settings):
     batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width, zeros=0.0)
     layer = manual.Layer_Dropout(float(rng.choice([0.1, 0.5, 0.9])), rng=rng)
     layer.forward(inputs)
     layer.backward(dvalues)
     output, (_, dinputs) = _elementwise(F.dropout_layer)({"mask": layer.mask}, inputs, dvalues)
-    return [compare("output", layer.output, output, rtol, scale_tol),
-            compare("dinputs", layer.dinputs, dinputs, rtol, scale_tol)]
+    return [settings.compare("output", layer.output, output),
+            settings.compare("dinputs", layer.dinputs, dinputs)]
 
 
 @case("Activation_ReLU")
-def _relu(rng, rtol, scale_tol):
+def _relu(rng, settings):
     batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width)
-    return check_vjp(manual.Activation_ReLU(), F.relu_layer, {}, inputs, dvalues, None, rtol,
-                     scale_tol, oracle=_elementwise(F.relu_layer)).checks
+    return check_vjp(manual.Activation_ReLU(), F.relu_layer, {}, inputs, dvalues, settings,
+                     oracle=_elementwise(F.relu_layer)).checks
 
 
 @case("Activation_Softmax")
-def _softmax(rng, rtol, scale_tol):
+def _softmax(rng, settings):
     batch, classes = _classes(rng)
     inputs = C.logits(rng, batch, classes)
     dvalues = rng.normal(size=(batch, classes))
-    return check_vjp(manual.Activation_Softmax(), F.softmax_layer, {}, inputs, dvalues, None,
-                     rtol, scale_tol, saturation_scales(dvalues)).checks
+    return check_vjp(manual.Activation_Softmax(), F.softmax_layer, {}, inputs, dvalues, settings,
+                     saturation_scales(dvalues)).checks
 
 
 @case("Activation_Sigmoid")
-def _sigmoid(rng, rtol, scale_tol):
+def _sigmoid(rng, settings):
     batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width, scale=rng.choice([1.0, 10.0, 1e3]))
-    return check_vjp(manual.Activation_Sigmoid(), F.sigmoid_layer, {}, inputs, dvalues, None,
-                     rtol, scale_tol, saturation_scales(dvalues),
+    return check_vjp(manual.Activation_Sigmoid(), F.sigmoid_layer, {}, inputs, dvalues, settings,
+                     saturation_scales(dvalues),
                      oracle=_elementwise(F.sigmoid_layer)).checks
 
 
 @case("Activation_Linear")
-def _linear(rng, rtol, scale_tol):
+def _linear(rng, settings):
     batch, width, _ = C.draw(rng, C.LAYER_SIZES)
     inputs, dvalues = C.activation(rng, batch, width, zeros=0.0)
-    return check_vjp(manual.Activation_Linear(), F.linear_layer, {}, inputs, dvalues, None,
-                     rtol, scale_tol, oracle=_elementwise(F.linear_layer)).checks
+    return check_vjp(manual.Activation_Linear(), F.linear_layer, {}, inputs, dvalues, settings,
+                     oracle=_elementwise(F.linear_layer)).checks
 
 
-def _loss_checks(loss, fn, y_pred, y_true, rtol, scale_tol):
+def _loss_checks(loss, fn, y_pred, y_true, settings):
     """A loss's mean value, ``calculate`` and ``backward`` against
     ``jax.value_and_grad(fn)``."""
-    checks = check_loss(loss, y_pred, y_true, fn=fn, rtol=rtol, scale_tol=scale_tol).checks
+    checks = check_loss(loss, y_pred, y_true, fn=fn, rtol=settings.rtol,
+                        scale_tol=settings.scale_tol).checks
     expected = value_and_grad_of(fn)(np.asarray(y_pred, dtype=np.float64), y_true)[0]
-    return checks[:1] + [_calculate(loss, y_pred, y_true, expected, rtol, scale_tol)] \
+    return checks[:1] + [_calculate(loss, y_pred, y_true, expected, settings)] \
         + checks[1:]
 
 
-def _calculate(loss, y_pred, y_true, expected, rtol, scale_tol):
+def _calculate(loss, y_pred, y_true, expected, settings):
     """The row of ``Loss.calculate``: the mean of the sample losses, as training reports it."""
-    return compare("calculate", loss.calculate(y_pred.copy(), np.copy(y_true)), expected, rtol,
-                   scale_tol)
+    return settings.compare("calculate", loss.calculate(y_pred.copy(), np.copy(y_true)),
+                            expected)
 
 
 # The losses of classes take sparse labels or one-hot rows (half the time each). Their
@@ -184,7 +187,7 @@ def _calculate(loss, y_pred, y_true, expected, rtol, scale_tol):
 
 
 @case("Loss_CategoricalCrossentropy")
-def _cce(rng, rtol, scale_tol):
+def _cce(rng, settings):
     batch, classes = _classes(rng)
     y = C.labels(rng, batch, classes)
     y_pred = C.clipped_predictions(rng, batch, classes, y)
@@ -196,13 +199,13 @@ def _cce(rng, rtol, scale_tol):
     untouched = unchanged_checks(given, {"y_pred": y_pred, "y_true": targets})
     expected_value, expected_grad = value_and_grad_of(F.cce_loss_one_hot)(
         given["y_pred"], C.one_hot(y, classes))
-    return [compare("loss", value, expected_value, rtol, scale_tol),
-            _calculate(cce, given["y_pred"], given["y_true"], expected_value, rtol, scale_tol),
-            compare("dinputs", cce.dinputs, expected_grad, rtol, scale_tol)] + untouched
+    return [settings.compare("loss", value, expected_value),
+            _calculate(cce, given["y_pred"], given["y_true"], expected_value, settings),
+            settings.compare("dinputs", cce.dinputs, expected_grad)] + untouched
 
 
 @case("Activation_Softmax_Loss_CategoricalCrossentropy")
-def _softmax_cce(rng, rtol, scale_tol):
+def _softmax_cce(rng, settings):
     batch, classes = _classes(rng)
     y = C.labels(rng, batch, classes)
     targets, _ = C.target_form(rng, y, classes)
@@ -218,42 +221,41 @@ def _softmax_cce(rng, rtol, scale_tol):
         F.softmax_cce_loss_one_hot_and_softmax, has_aux=True)(given["inputs"],
                                                              C.one_hot(y, classes))
     return [
-        compare("output", fused.output, expected_output, rtol, scale_tol),
-        compare("loss", value, expected_value, rtol, scale_tol, logits_scale(logits)),
-        compare("dinputs", fused.dinputs, expected_grad, rtol, scale_tol, fused_scale(logits)),
+        settings.compare("output", fused.output, expected_output),
+        settings.compare("loss", value, expected_value, logits_scale(logits)),
+        settings.compare("dinputs", fused.dinputs, expected_grad, fused_scale(logits)),
     ] + untouched
 
 
 @case("Loss_BinaryCrossentropy")
-def _bce(rng, rtol, scale_tol):
+def _bce(rng, settings):
     y_pred, y_true = C.binary(rng, *_outputs(rng), hard=rng.random() < 0.5)
-    return _loss_checks(manual.Loss_BinaryCrossentropy(), F.bce_loss, y_pred, y_true, rtol,
-                        scale_tol)
+    return _loss_checks(manual.Loss_BinaryCrossentropy(), F.bce_loss, y_pred, y_true,
+                        settings)
 
 
 @case("Loss_MeanSquaredError")
-def _mse(rng, rtol, scale_tol):
+def _mse(rng, settings):
     return _loss_checks(manual.Loss_MeanSquaredError(), F.mse_loss,
-                        *C.regression(rng, *_outputs(rng)), rtol, scale_tol)
+                        *C.regression(rng, *_outputs(rng)), settings)
 
 
 @case("Loss_MeanAbsoluteError")
-def _mae(rng, rtol, scale_tol):
+def _mae(rng, settings):
     return _loss_checks(manual.Loss_MeanAbsoluteError(), F.mae_loss,
-                        *C.regression(rng, *_outputs(rng)), rtol, scale_tol)
+                        *C.regression(rng, *_outputs(rng)), settings)
 
 
 @case("Network 2-64-3")
-def _network(rng, rtol, scale_tol):
+def _network(rng, settings):
     params, inputs, labels = C.network(rng, C.draw(rng, C.NETWORK_BATCHES))
     net = SeedNetwork.build(manual, params=params)
     loss = net.forward(inputs, labels)
     net.backward(labels)
     expected_loss, grads = value_and_grad_of(F.network_loss)(params, inputs, labels)
-    checks = [compare("loss", loss, expected_loss, rtol, scale_tol,
-                      logits_scale(net.dense2.output))]
+    checks = [settings.compare("loss", loss, expected_loss, logits_scale(net.dense2.output))]
     for key, actual in net.gradients().items():
-        checks += [compare(f"{key}.d{name}", actual[name], grads[key][name], rtol, scale_tol)
+        checks += [settings.compare(f"{key}.d{name}", actual[name], grads[key][name])
                    for name in ("weights", "biases")]
     return checks
 
@@ -324,7 +326,7 @@ def _results(make, inputs, targets, dtype, rng_seed):
 
 
 @case("float32 in, float32 out")
-def _float32(rng, rtol, scale_tol):
+def _float32(rng, settings):
     """Every class given float32 arrays gives float32 results, equal to its float64 results
     on the same values to float32 precision (the float64 run is the one checked against
     JAX above). These rows have their own tolerances (:data:`F32_RTOL`,
@@ -361,14 +363,14 @@ def _optimizer_case(kind, title, **fixed):
     cls = getattr(manual, O.CLASSES[kind])
 
     @case(title)
-    def check(rng, rtol, scale_tol):
+    def check(rng, settings):
         hyper = {**O.random_hyperparameters(kind, rng), **fixed}
         params, grads = O.random_problem(rng)
         actual = O.run_manual(cls(**hyper), params, grads)
         oracles = O.run_oracles(kind, hyper, params, grads)
         compared = ("book", "optax") if O.optax_coincides(kind, hyper) else ("book",)
-        return [compare(f"{layer}.{name} vs {oracle}", actual[layer][name],
-                        oracles[oracle][layer][name], rtol, scale_tol)
+        return [settings.compare(f"{layer}.{name} vs {oracle}", actual[layer][name],
+                        oracles[oracle][layer][name])
                 for oracle in compared for layer in params for name in ("weights", "biases")]
     return check
 
@@ -406,14 +408,13 @@ class Row:
         return record
 
 
-def run_case(case, rng, rtol=RTOL, scale_tol=SCALE_TOL):
+def run_case(case, rng, settings=VERIFY):
     """The rows of one draw of ``case``; a case that raises is one failing row naming it."""
     try:
         return [Row(case.title, check, int(not check.ok))
-                for check in case.check(rng, rtol, scale_tol)]
+                for check in case.check(rng, settings)]
     except Exception as exc:  # a broken backward pass may raise anything: report it
-        check = GradientCheck(f"raised {type(exc).__name__}", (), (), float("nan"),
-                              float("nan"), None, False, float("inf"))
+        check = GradientCheck.missing(f"raised {type(exc).__name__}", ())
         return [Row(case.title, check, 1, str(exc))]
 
 
@@ -424,7 +425,7 @@ def _worse(a, b):
     return a if key(a) >= key(b) else b
 
 
-def run_cases(indices, seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL):
+def run_cases(indices, seed=0, examples=20, settings=VERIFY):
     """The rows of :data:`CASES` ``indices``, ``examples`` draws each (see :func:`run`).
 
     Each case draws from its own generator, seeded by ``(seed, index)``: its rows
@@ -437,7 +438,7 @@ def run_cases(indices, seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL):
         case_ = CASES[index]
         rng = np.random.default_rng((seed, index))
         for _ in range(examples):
-            for row in run_case(case_, rng, rtol, scale_tol):
+            for row in run_case(case_, rng, settings):
                 key = (row.cls, row.name)
                 if key in rows:
                     failed = rows[key].failed + row.failed
@@ -465,16 +466,16 @@ def _claimed(folder):
         yield index
 
 
-def _worker(folder, seed, examples, rtol, scale_tol):
+def _worker(folder, seed, examples, settings):
     """:func:`run_cases` of the cases claimed from ``folder``, in a fresh process (JAX
     prepared as the commands run it)."""
     from reference.runtime import prepare_jax
 
     prepare_jax()
-    return run_cases(_claimed(folder), seed, examples, rtol, scale_tol)
+    return run_cases(_claimed(folder), seed, examples, settings)
 
 
-def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL, jobs=1, pool=None):
+def run(seed=0, examples=20, settings=VERIFY, jobs=1, pool=None):
     """Run every case ``examples`` times; return one :class:`Row` per (class, gradient).
 
     Each row is the worst example for that gradient, ``ok`` only if every
@@ -492,15 +493,15 @@ def run(seed=0, examples=20, rtol=RTOL, scale_tol=SCALE_TOL, jobs=1, pool=None):
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     if jobs == 1:
-        rows = run_cases(range(len(CASES)), seed, examples, rtol, scale_tol)
+        rows = run_cases(range(len(CASES)), seed, examples, settings)
     else:
         with contextlib.ExitStack() as stack:
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="nnfs-ref-verify-"))
             if pool is None:
                 pool = stack.enter_context(process_pool(jobs - 1))
-            futures = [pool.submit(_worker, folder, seed, examples, rtol, scale_tol)
+            futures = [pool.submit(_worker, folder, seed, examples, settings)
                        for _ in range(jobs - 1)]
-            rows = run_cases(_claimed(folder), seed, examples, rtol, scale_tol)
+            rows = run_cases(_claimed(folder), seed, examples, settings)
             for future in futures:
                 rows += future.result()
     order = {c.title: i for i, c in enumerate(CASES)}  # a class's rows together

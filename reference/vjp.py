@@ -5,10 +5,14 @@ import functools
 
 import numpy as np
 
-from nnfs_ref.check.compare import RTOL, SCALE_TOL, compare, unchanged_checks
+from nnfs_ref.check.compare import unchanged_checks
 from nnfs_ref.check.report import Report
-from nnfs_ref.check.twin import vjp_of
+from nnfs_ref.check.settings import Settings
+from nnfs_ref.check.twin import twin_rows, vjp_of
 from reference.runtime import require_x64
+
+#: verify's tolerances: float64 agreement is ~1e-13, a planted 1e-6 relative error fails.
+VERIFY = Settings.of(twin=True)
 
 
 # Rounding scales: where a result is a tiny difference of much larger terms, float64
@@ -79,8 +83,8 @@ def elementwise_vjp_of(fn, length):
     return at
 
 
-def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, scale_tol=SCALE_TOL,
-              scales=None, atol=0.0, oracle=None):
+def check_vjp(layer, fn, params, inputs, cotangent, settings=VERIFY, scales=None, title=None,
+              oracle=None):
     """Check a manual layer's forward and backward against ``jax.vjp`` of ``fn``.
 
     Parameters
@@ -97,10 +101,11 @@ def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, scale
         The upstream gradient dL/d(output): random, never all ones.
         Both ``inputs`` and ``cotangent`` must come back unchanged (rows
         ``inputs unchanged``, ``dvalues unchanged``); JAX is given copies.
+    settings : nnfs_ref.check.Settings
+        The tolerances (default: verify's float64 ones).
     scales : dict of str -> float, optional
-        ``scale`` for :func:`compare`, per row name (e.g. ``{"dinputs": ...}``).
-    atol : float
-        An absolute allowance added to every entry's (see :func:`compare`).
+        ``scale`` for :func:`nnfs_ref.check.compare.compare`, per row name (e.g.
+        ``{"dinputs": ...}``).
     oracle : callable, optional
         ``oracle(params, inputs, cotangent) -> (output, (dparams, dinputs))`` to call
         instead of ``vjp_of(fn)`` (e.g. :func:`elementwise_vjp_of`).
@@ -120,11 +125,9 @@ def check_vjp(layer, fn, params, inputs, cotangent, title=None, rtol=RTOL, scale
     untouched = unchanged_checks(given, {"inputs": inputs, "dvalues": cotangent})
     oracle = oracle or vjp_of(fn)
     output, (dparams, dinputs) = oracle(params, given["inputs"], given["dvalues"])
-    scales = scales or {}
-    actual = {"output": layer.output, "dinputs": layer.dinputs}
+    actual = {"output": layer.output, "dinputs": getattr(layer, "dinputs", None)}
     actual.update({"d" + name: getattr(layer, "d" + name, None) for name in params})
     expected = {"output": output, "dinputs": dinputs}
     expected.update({"d" + name: value for name, value in dparams.items()})
-    checks = [compare(name, actual[name], expected[name], rtol, scale_tol, scales.get(name),
-                      atol) for name in actual]
+    checks, _ = twin_rows(actual, expected, settings, scales)
     return Report(title or type(layer).__name__, checks + untouched)

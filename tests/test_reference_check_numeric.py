@@ -21,8 +21,9 @@ class FlipOne(B.DenseW):
 def test_large_arrays_are_checked_along_directions():
     report = check_layer(B.DenseW(784, 64), BIG)
     assert report.ok, str(report)
-    assert report.findings["dW"].mode.startswith("directions")
-    assert report.findings["db"].mode == "entries"  # 64 entries: one by one
+    assert report.findings["dW"].method.directional
+    assert report.findings["dW"].method.directions == 3
+    assert report.findings["db"].method.kind == "entries"  # 64 entries: one by one
     assert "dW: checked along directions (3 random)" in str(report)
 
 

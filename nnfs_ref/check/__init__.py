@@ -1,33 +1,35 @@
-"""Check your own layer, loss or network: is its hand-written backward pass right?
+"""Check your own layer, loss, network or function pair: is its hand-written backward right?
 
 >>> from nnfs_ref import check_layer
 >>> report = check_layer(layer, inputs)          # finite differences, no JAX needed
 >>> report.ok, report.verdict
 >>> print(report)
 
-- :mod:`nnfs_ref.check.contract`: how the user's object is called (the
-  book's contracts, detected), its randomness pinned, its parameters found.
-- :mod:`nnfs_ref.check.numeric`: finite differences, entry by entry (with
-  kinks) or along random directions.
-- :mod:`nnfs_ref.check.core`: ``check_layer``, ``check_loss``.
-- :mod:`nnfs_ref.check.network`: ``check_network``.
-- :mod:`nnfs_ref.check.pairs`: ``check_functions`` / ``check_loss_function`` for
-  forward/backward function pairs as course assignments write them.
+Importing it loads NumPy only: JAX only when a JAX twin is given (``fn=``).
+
+- :mod:`nnfs_ref.check.settings`: how a check judges (one frozen object).
+- :mod:`nnfs_ref.check.compare`: the comparison rule, one row per array.
+- :mod:`nnfs_ref.check.contract`: how the user's object is called (the book's
+  contracts, detected), its randomness pinned, its parameters found.
+- :mod:`nnfs_ref.check.numeric`: finite differences with a bound per estimate.
+- :mod:`nnfs_ref.check.judge`: one gradient judged entry by entry or along directions.
+- :mod:`nnfs_ref.check.session`: one check, from its first call to its report.
+- :mod:`nnfs_ref.check.layer`, :mod:`~nnfs_ref.check.loss`,
+  :mod:`~nnfs_ref.check.network`, :mod:`~nnfs_ref.check.pairs`: the front ends.
+- :mod:`nnfs_ref.check.twin`: a JAX twin as the oracle.
 - :mod:`nnfs_ref.check.search`: a Hypothesis search for a failing case.
+- :mod:`nnfs_ref.check.data`: a loss's random data, of the kinds it takes.
 - :mod:`nnfs_ref.check.report`: the report, its diagnoses and verdict.
 """
 
 from nnfs_ref.check.contract import UserCodeError
-from nnfs_ref.check.core import (
-    assert_layer_gradients,
-    assert_loss_gradients,
-    check_layer,
-    check_loss,
-)
+from nnfs_ref.check.layer import assert_layer_gradients, check_layer
+from nnfs_ref.check.loss import assert_loss_gradients, check_loss
 from nnfs_ref.check.network import check_network
 from nnfs_ref.check.pairs import assert_functions, check_functions, check_loss_function
 from nnfs_ref.check.report import CheckReport
+from nnfs_ref.check.settings import Settings
 
-__all__ = ["CheckReport", "UserCodeError", "assert_functions", "assert_layer_gradients",
-           "assert_loss_gradients", "check_functions", "check_layer", "check_loss",
-           "check_loss_function", "check_network"]
+__all__ = ["CheckReport", "Settings", "UserCodeError", "assert_functions",
+           "assert_layer_gradients", "assert_loss_gradients", "check_functions", "check_layer",
+           "check_loss", "check_loss_function", "check_network"]

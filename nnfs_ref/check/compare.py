@@ -46,6 +46,12 @@ class GradientCheck:
     actual_worst: float = float("nan")
     expected_worst: float = float("nan")
 
+    @classmethod
+    def missing(cls, name, expected_shape):
+        """The row of an array that is not there to compare (never set, or not numeric)."""
+        return cls(name, (), tuple(expected_shape), float("nan"), float("nan"), None, False,
+                   float("inf"))
+
     def as_dict(self):
         d = dataclasses.asdict(self)
         d["shape"] = list(self.shape)

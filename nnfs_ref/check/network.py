@@ -8,29 +8,24 @@ from numpy.typing import ArrayLike
 
 from nnfs_ref.check import contract
 from nnfs_ref.check.contract import Slot, UserCodeError, call
-from nnfs_ref.check.core import (
-    FD_ORACLE,
-    Caller,
-    CannotCheck,
-    _check_mode,
-    _parameters,
-    _Restored,
-    _same,
-    as_float64,
-    guarded,
-    mean_loss,
-    numeric_finding,
-    lower_precision,
-    precision_note,
-    streams,
-    tolerances,
-)
+from nnfs_ref.check.judge import numeric_finding
+from nnfs_ref.check.layer import Caller, parameters
 from nnfs_ref.check.report import CheckReport
+from nnfs_ref.check.session import (
+    FD_ORACLE,
+    Session,
+    as_float64,
+    lower_precision,
+    mean_loss,
+    streams,
+)
+from nnfs_ref.check.settings import Settings
 
 
-def check_network(layers: Sequence[Any], loss: Any, X: ArrayLike, y: ArrayLike, seed: int = 0,
-                  rtol: float | None = None, atol: float = 0.0,
-                  scale_tol: float | None = None, mode: str = "auto") -> CheckReport:
+def check_network(layers: Sequence[Any], loss: Any, X: ArrayLike, y: ArrayLike, *,
+                  seed: int = 0, rtol: float | None = None, atol: float = 0.0,
+                  scale_tol: float | None = None, mode: str = "auto",
+                  notes: Sequence[str] = ()) -> CheckReport:
     """Run a full forward and backward pass, then check every gradient against the total loss.
 
     The total loss is ``mean(loss.forward(output, y))`` plus the book's L1/L2
@@ -50,8 +45,8 @@ def check_network(layers: Sequence[Any], loss: Any, X: ArrayLike, y: ArrayLike, 
     X : array_like, shape (batch, n_in)
     y : array_like
         Targets for the loss.
-    seed, rtol, atol, scale_tol, mode
-        As for :func:`check_layer`.
+    seed, rtol, atol, scale_tol, mode, notes
+        As for :func:`nnfs_ref.check.layer.check_layer`.
 
     Returns
     -------
@@ -59,17 +54,15 @@ def check_network(layers: Sequence[Any], loss: Any, X: ArrayLike, y: ArrayLike, 
         Rows named ``loss.dinputs``, ``layers[k].dinputs``, ``layers[k].d<param>``
         in backward order; ``.culprit`` names the first wrong layer (or None).
     """
-    rtol, scale_tol = tolerances(None, rtol, scale_tol)
-    _check_mode(mode)
+    settings = Settings.of(rtol=rtol, scale_tol=scale_tol, atol=atol, seed=seed, mode=mode)
     layers = list(layers)
     if not layers:
         raise ValueError("layers must hold at least one layer, got none")
     x = as_float64(X, "X")
     y = np.asarray(y)
     title = " -> ".join(type(obj).__name__ for obj in layers + [loss])
-    notes = []
-    return guarded(title, FD_ORACLE, notes, lambda: _check_network(
-        layers, loss, x, y, seed, rtol, atol, scale_tol, mode, title, notes))
+    session = Session(title, FD_ORACLE, settings, layers + [loss], notes)
+    return session.run(lambda: _check_network(session, layers, loss, x, y))
 
 
 class _Pass:
@@ -94,47 +87,38 @@ class _Pass:
         return mean_loss(call(self.loss, "forward", output, self.y), "loss forward")
 
 
-def _check_network(layers, loss, x, y, seed, rtol, atol, scale_tol, mode, title, notes):
+def _check_network(session, layers, loss, x, y):
     for obj in layers:
         for method in ("forward", "backward"):
             if not callable(getattr(obj, method, None)):
                 raise UserCodeError(f"{type(obj).__name__} has no method {method}()")
-    restored = [_Restored(layer, contract.array_slots(layer)) for layer in layers]
-    randomness = contract.Randomness(layers + [loss])
-    try:
-        with contract.float64_numpy() as lifted:
-            if lifted:
-                notes.append(precision_note(lifted))
-            network = _Pass(layers, loss, y, randomness)
-            output = network.forward(x, record=True)
-            if not _same(output, network.forward(x, replay=False)):
-                if not _same(output, network.forward(x)):
-                    raise CannotCheck("forward is random even with NumPy's global random state "
-                                      "and the layers' generators replayed")
-                notes.append("forward is random: each layer replays its own draws")
-            lower_precision(output.dtype, "the network's forward", notes)
-            if any(network.callers[k].keywords for k in range(len(layers))):
-                notes.append("forward(inputs, training=True) where a layer takes training")
-            penalties = {k: contract.book_regularizers(layer) for k, layer in enumerate(layers)}
-            penalties = {k: v for k, v in penalties.items() if v}
-            if penalties:
-                notes.append("total loss: mean sample loss + the book's penalties (" + "; ".join(
-                    f"layers[{k}] {contract.describe_regularizers(v)}"
-                    for k, v in penalties.items()) + ")")
-            checks, findings, owners, warnings = _backward_and_compare(
-                network, restored, x, penalties, seed, rtol, atol, scale_tol, mode)
-    finally:
-        randomness.restore()
-        for r in restored:
-            r.put_back()
-    report = CheckReport(title, checks, FD_ORACLE, notes, warnings, findings)
-    report.owners = owners
-    failing = [owners[i] for i, c in enumerate(checks) if not c.ok]
-    report.culprit = failing[0] if failing else None
-    return report
+    restored = [session.lift(layer, contract.array_slots(layer)) for layer in layers]
+    notes = session.notes
+    network = _Pass(layers, loss, y, session.randomness)
+    network.forward(x, record=True)
+    output, random = session.pin(
+        lambda replay: network.forward(x, replay=replay),
+        "forward is random even with NumPy's global random state and the layers' generators "
+        "replayed")
+    if random:
+        notes.append("forward is random: each layer replays its own draws")
+    lower_precision(output.dtype, "the network's forward", notes)
+    if any(network.callers[k].keywords for k in range(len(layers))):
+        notes.append("forward(inputs, training=True) where a layer takes training")
+    penalties = {k: contract.book_regularizers(layer) for k, layer in enumerate(layers)}
+    penalties = {k: v for k, v in penalties.items() if v}
+    if penalties:
+        notes.append("total loss: mean sample loss + the book's penalties (" + "; ".join(
+            f"layers[{k}] {contract.describe_regularizers(v)}"
+            for k, v in penalties.items()) + ")")
+    checks, findings, owners, warnings = _backward_and_compare(
+        network, restored, x, penalties, session.settings)
+    session.warnings += warnings
+    session.owners = owners
+    return checks, findings
 
 
-def _backward_and_compare(network, restored, x, penalties, seed, rtol, atol, scale_tol, mode):
+def _backward_and_compare(network, restored, x, penalties, settings):
     layers, loss = network.layers, network.loss
     inputs = [None] * len(layers)
     a = x
@@ -148,13 +132,12 @@ def _backward_and_compare(network, restored, x, penalties, seed, rtol, atol, sca
     fused = isinstance(loss_output, np.ndarray) and loss_output.shape == output.shape
     before = contract.snapshot_values(loss, [Slot("dinputs")])
     call(loss, "backward", np.array(loss_output if fused else output, copy=True), network.y)
-    rng = streams(seed)[1]
+    rng = streams(settings.seed)[1]
     batch = x.shape[0] if x.ndim > 1 else None
-    kwargs = dict(mode=mode, rtol=rtol, scale_tol=scale_tol, atol=atol, rng=rng, batch=batch)
     checks, findings, owners, warnings = [], {}, [], []
 
     def add(owner, name, actual, f, at):
-        check, finding = numeric_finding(name, actual, f, at, **kwargs)
+        check, finding = numeric_finding(name, actual, f, at, settings, rng, batch)
         checks.append(check)
         findings[name] = finding
         owners.append(owner)
@@ -170,11 +153,11 @@ def _backward_and_compare(network, restored, x, penalties, seed, rtol, atol, sca
             warnings.append(f"{owner} and the layers before it were not checked: no gradient "
                             "reached them")
             break
-        slots = [s for s in restored[k].slots if s.get(layer) is restored[k].copies[s]]
+        slots = [s for s in restored[k].slots if restored[k].kept(s)]
         gradient_slots = [g for s in slots for g in s.gradient_slots(layer)] + [Slot("dinputs")]
         before = contract.snapshot_values(layer, gradient_slots)
         call(layer, "backward", np.array(upstream, copy=True))
-        found, unset, unchecked = _parameters(layer, slots, before, False)
+        found, unset, unchecked = parameters(layer, slots, before, False)
         warnings += [f"{owner}: {w}" for w in unchecked]
         dinputs = getattr(layer, "dinputs", None) if contract.was_set(
             layer, Slot("dinputs"), before) else None

@@ -24,17 +24,17 @@ differentiated along lines ``g(t) = f(x + t u)``: ``u`` is one entry's unit
    bounds: the ladder goes finer while truncation dominates, and coarser
    while rounding does (a bias, on which the objective depends linearly, is
    so differenced at a large step: exactly to within rounding).
-3. **Kinks only where they are.** The one-sided differences (``f(x)``,
-   ``f(x +- h)``, ``f(x +- 2h)``) differ across a kink by the jump of the
-   derivative and, for a smooth ``f``, only by O(h**3). A kink is declared
-   where they differ by more than ``KINK_MARGIN`` times their rounding bound
-   and the central value lies between them; two finer steps then tell a kink
-   *at* the point (the one-sided values settle) from one near it (they drift,
-   and finer steps leave it). At a kink any value between the one-sided
-   derivatives is a valid subgradient. Entries at kinks are also judged
-   jointly (:func:`joint_kinks`): where the objective couples them (a tie in
-   a max), ``<yours, v>`` must lie between the one-sided derivatives along
-   directions ``v`` within them.
+3. **Kinks only where they are.** The one-sided differences (``f(x)``, ``f(x +-
+   h)``, ``f(x +- 2h)``) differ across a kink by the jump of the derivative and,
+   for a smooth ``f``, only by O(h**3). A kink is declared where they differ by
+   more than ``kink_margin`` times their rounding bound
+   (:mod:`nnfs_ref.check.settings`) and the central value lies between them; two
+   finer steps then tell a kink *at* the point (the one-sided values settle)
+   from one near it (they drift, and finer steps leave it). At a kink any value
+   between the one-sided derivatives is a valid subgradient. Entries at kinks
+   are also judged jointly (:func:`joint_kinks`): where the objective couples
+   them (a tie in a max), ``<yours, v>`` must lie between the one-sided
+   derivatives along directions ``v`` within them.
 
 Large arrays are checked along random directions (:func:`directional`,
 as ``jax.test_util.check_vjp`` and torch's fast gradcheck do): the same
@@ -47,13 +47,8 @@ import math
 import numpy as np
 
 from nnfs_ref.check.report import progress
+from nnfs_ref.check.settings import DEFAULT
 
-#: Relative first step of the ladder (about 7.6e-6): a power of two, as every entry's size
-#: is, so that ``x + h`` is exact and the step taken is the step meant.
-FD_STEP = 2.0 ** -17
-#: Default tolerances of a finite-difference check: a 1e-6 relative error is caught.
-FD_RTOL = 1e-7
-FD_SCALE_TOL = 1e-7
 #: In mode "auto", arrays with more entries than this are checked along directions.
 ENTRYWISE_LIMIT = 128
 #: Random directions per array in the directional mode.
@@ -62,15 +57,12 @@ DIRECTIONS = 3
 SAMPLE = 64
 #: Above this many entries, a kink found along a direction is judged on a sample.
 FALLBACK_LIMIT = 1024
-MODES = ("auto", "entries", "directions")
 
 #: Points and first relative spacing of a noise table.
 NOISE_POINTS = 9
 NOISE_SPACING = 1e-6
 #: An evaluation is trusted to within SAFETY times the measured RMS noise.
 SAFETY = 4.0
-#: A kink is a gap between the one-sided derivatives of this many times their rounding bound.
-KINK_MARGIN = 3.0
 #: A first step is taken alone when its truncation bound is within this fraction of the
 #: tolerance: were it not yet in its asymptotic regime (where the bound holds), the step
 #: would have to exceed the function's own scale, and the bound would not be that small.
@@ -202,10 +194,11 @@ class Level:
 
 
 class Line:
-    """``g(t) = f(x + t u)``, memoised (the ladder's levels share points)."""
+    """``g(t) = f(x + t u)``, memoised (the ladder's levels share points); ``settings``
+    give the first step and the kink margin."""
 
-    def __init__(self, f, x, u, f0, delta):
-        self.f, self.x, self.u, self.delta = f, x, u, delta
+    def __init__(self, f, x, u, f0, delta, settings=DEFAULT):
+        self.f, self.x, self.u, self.delta, self.settings = f, x, u, delta, settings
         self.values = {0.0: f0}
 
     def __call__(self, t):
@@ -221,7 +214,7 @@ class Line:
         left = (3 * f0 - 4 * m1 + m2) / (2 * h)
         sided = 4 * self.delta / h
         gap = abs(right - left)
-        kink = bool(gap > KINK_MARGIN * 2 * sided
+        kink = bool(gap > self.settings.kink_margin * 2 * sided
                     and gap >= 0.5 * (abs(right - central) + abs(left - central)))
         return Level(h, central, abs(central - two), 1.5 * self.delta / h, right, left, sided,
                      kink)
@@ -255,8 +248,9 @@ def _consistent(a, b):
     return abs(a.central - b.central) <= a.error + b.error
 
 
-def differentiate(line, target=math.inf, h0=FD_STEP):
-    """The derivative of ``line`` at 0, on the ladder of steps ``h0 * 2**j``.
+def differentiate(line, target=math.inf):
+    """The derivative of ``line`` at 0, on the ladder of steps ``h0 * 2**j`` (``h0``: the
+    line's ``settings.step``).
 
     ``target``: the error small enough to judge the entry by (its tolerance). The
     first step is taken as it is when its error bound is within ``target`` and its
@@ -265,7 +259,7 @@ def differentiate(line, target=math.inf, h0=FD_STEP):
     an estimate is accepted only where two neighbouring steps agree within their
     bounds. See the module's docstring.
     """
-    levels = {}
+    levels, h0 = {}, line.settings.step
 
     def at(k):
         if k not in levels:
@@ -278,11 +272,11 @@ def differentiate(line, target=math.inf, h0=FD_STEP):
             and first.truncation <= max(CONFIRM * target, first.rounding):
         return _smooth(first)
     if first.kink or first.truncation > first.rounding:
-        return _finer(at, target)
-    return _coarser(at, target)
+        return _finer(at, target, line.settings.kink_margin)
+    return _coarser(at, target, h0)
 
 
-def _finer(at, target):
+def _finer(at, target, margin):
     """Finer steps: until a kink settles at the point, or two steps agree well enough."""
     best, j = None, 0
     while j > -LADDER:
@@ -300,7 +294,7 @@ def _finer(at, target):
             # a kink at a distance e pulls them by ~ e / h, more at every finer step
             settled = c.kink and drift2 <= 0.5 * drift1 + 2 * (b.sided + c.sided)
             # or the next step could no longer tell the gap from rounding
-            unresolvable = c.kink and abs(c.right - c.left) < 2 * KINK_MARGIN * 2 * c.sided
+            unresolvable = c.kink and abs(c.right - c.left) < 2 * margin * 2 * c.sided
             if settled or unresolvable:
                 return _kink(c, drift2 + 2 * c.sided)
         elif not (a.kink or b.kink) and _consistent(a, b):
@@ -319,11 +313,11 @@ def _finer(at, target):
     return _smooth(best)
 
 
-def _coarser(at, target):
+def _coarser(at, target, h0):
     """Coarser steps, while rounding leads and each agrees with the finer one (a parameter
     the objective depends on linearly goes up to ``COARSEST``)."""
     best, j = at(0), 0
-    while j < LADDER and FD_STEP * 2.0 ** (j + 1) <= COARSEST:
+    while j < LADDER and h0 * 2.0 ** (j + 1) <= COARSEST:
         coarser = at(j + 1)
         if coarser.kink or not _consistent(coarser, at(j)) or coarser.error >= best.error:
             break
@@ -353,8 +347,8 @@ def moved_entry(f, x):
 class EntryLine(Line):
     """``g(t) = f(x)`` with entry ``k`` moved by ``t * size``, in place (put back after)."""
 
-    def __init__(self, f, x, k, size, f0, delta):
-        super().__init__(f, x, None, f0, delta)
+    def __init__(self, f, x, k, size, f0, delta, settings=DEFAULT):
+        super().__init__(f, x, None, f0, delta, settings)
         self.k, self.size, self.at = k, size, moved_entry(f, x)
 
     def __call__(self, t):
@@ -385,7 +379,7 @@ class Estimate:
         return np.where(self.kink, np.where(np.isnan(actual), self.central, near), self.central)
 
 
-def entrywise(f, x, entries, noise, target=None, f0=None):
+def entrywise(f, x, entries, noise, target=None, f0=None, settings=DEFAULT):
     """Per-entry derivatives of ``f`` at ``x`` for the listed index tuples.
 
     ``target(central) -> array``: each entry's tolerance given the first estimates
@@ -406,7 +400,7 @@ def entrywise(f, x, entries, noise, target=None, f0=None):
 
     with progress(len(entries), "entries") as bar:
         for k in entries:
-            lines[k] = EntryLine(f, x, k, size[k], f0, noise.delta)
+            lines[k] = EntryLine(f, x, k, size[k], f0, noise.delta, settings)
             store(k, differentiate(lines[k]))
             bar.update()
     if target is not None:
@@ -441,16 +435,16 @@ class Directions:
         return float(np.max(np.where(np.isnan(r), np.inf, r)))
 
 
-def directional(f, x, actual, rng, tolerance, noise, count=DIRECTIONS, mask=None, f0=None):
+def directional(f, x, actual, rng, settings, noise, count=DIRECTIONS, mask=None, f0=None):
     """Compare ``<actual, v>`` with the derivative of ``f`` along ``count`` random ``v``.
 
     ``v = normal * |x|`` (each entry moves by a fraction of itself, so that none
     crosses 0, where ReLU and ``|w|`` have their kinks), zero where ``mask`` is
-    False. ``tolerance = (rtol, scale_tol, atol)``; the allowance of a direction is
+    False. The allowance of a direction (``settings``' tolerances) is
     ``rtol |D_v f| + scale_tol ||actual * |x|||_2 + atol ||v||_1`` plus the
     estimate's own error bound.
     """
-    rtol, scale_tol, atol = tolerance
+    rtol, scale_tol, atol = settings.rtol, settings.scale_tol, settings.atol
     x = np.array(x, dtype=np.float64)
     size = np.abs(x)  # each entry moves by a fraction of itself: none crosses 0
     if mask is not None:
@@ -462,7 +456,7 @@ def directional(f, x, actual, rng, tolerance, noise, count=DIRECTIONS, mask=None
         # clipped, so that even the coarsest step (2 * COARSEST * 4 = 0.8 of an entry)
         # takes no entry across 0
         v = np.clip(rng.standard_normal(x.shape), -4, 4) * size
-        line = Line(f, x, v, f0, noise.delta)
+        line = Line(f, x, v, f0, noise.delta, settings)
         first = differentiate(line)
         goal = rtol * abs(first.value) + scale_tol * magnitude + atol * float(np.abs(v).sum())
         found = first if first.kink else differentiate(line, goal)
@@ -473,7 +467,7 @@ def directional(f, x, actual, rng, tolerance, noise, count=DIRECTIONS, mask=None
     return Directions(np.array(yours), np.array(expected), np.array(allowed), any(kinks))
 
 
-def locate(f, x, actual, rng, tolerance, noise, mask, f0):
+def locate(f, x, actual, rng, settings, noise, mask, f0):
     """An entry where ``actual`` is wrong, found by halving the set of entries.
 
     Each step compares the directional derivative along a random direction
@@ -488,7 +482,7 @@ def locate(f, x, actual, rng, tolerance, noise, mask, f0):
         for half in halves:
             within = np.zeros(x.size, dtype=bool)
             within[half] = True
-            ratios.append(directional(f, x, actual, rng, tolerance, noise, 1,
+            ratios.append(directional(f, x, actual, rng, settings, noise, 1,
                                       within.reshape(x.shape), f0).ratio)
         if max(ratios) <= 1:
             return None
@@ -525,12 +519,13 @@ class JointViolation:
         return max(self.lower - self.yours, self.yours - self.upper) / self.slack
 
 
-def _coupled(estimate, noise, f0, i, j):
+def _coupled(estimate, noise, f0, i, j, settings):
     """Whether ``f`` couples kink entries ``i`` and ``j`` to first order, as a tie in a max
     does: moving both by ``h`` differs from moving each alone by an amount of order ``h``
     times their gaps (a smooth coupling, through a loss say, gives only ``h**2``)."""
     li, lj = estimate.lines[i], estimate.lines[j]
-    hi, hj = FD_STEP * li.size, FD_STEP * lj.size
+    step = settings.step
+    hi, hj = step * li.size, step * lj.size
     x = li.x
     saved = x[i], x[j]
     x[i], x[j] = saved[0] + hi, saved[1] + hj
@@ -538,9 +533,9 @@ def _coupled(estimate, noise, f0, i, j):
         both = li.f(x)
     finally:
         x[i], x[j] = saved
-    mixed = abs(both - li(FD_STEP) - lj(FD_STEP) + f0)
+    mixed = abs(both - li(step) - lj(step) + f0)
     gap = min(abs(estimate.right[i] - estimate.left[i]), abs(estimate.right[j] - estimate.left[j]))
-    return mixed > KINK_MARGIN * 4 * noise.delta and mixed >= 0.25 * min(hi, hj) * gap
+    return mixed > settings.kink_margin * 4 * noise.delta and mixed >= 0.25 * min(hi, hj) * gap
 
 
 def _groups(pairs, entries):
@@ -559,7 +554,7 @@ def _groups(pairs, entries):
     return [g for g in groups.values() if len(g) > 1]
 
 
-def joint_kinks(f, x, actual, estimate, noise, rng, tolerance, f0):
+def joint_kinks(f, x, actual, estimate, noise, rng, settings, f0):
     """The first group of coupled kink entries whose gradients violate the joint bound.
 
     Where ``f`` is separable in the kink entries (ReLU's zeros, ``|w|`` at 0), the
@@ -569,14 +564,14 @@ def joint_kinks(f, x, actual, estimate, noise, rng, tolerance, f0):
     ``f`` (exact for a group where ``f`` is locally convex or concave, as a max of
     tied entries times a cotangent is). Returns a :class:`JointViolation` or None.
     """
-    rtol, scale_tol, atol = tolerance
+    rtol, scale_tol, atol = settings.rtol, settings.scale_tol, settings.atol
     kinks = [k for k in estimate.lines if estimate.kink[k]]
     if len(kinks) < 2:
         return None
     if len(kinks) > JOINT_LIMIT:
         kinks = [kinks[i] for i in sorted(rng.choice(len(kinks), JOINT_LIMIT, replace=False))]
     pairs = [(i, j) for a, i in enumerate(kinks) for j in kinks[a + 1:]
-             if _coupled(estimate, noise, f0, i, j)]
+             if _coupled(estimate, noise, f0, i, j, settings)]
     x = np.array(x, dtype=np.float64)
     size = sizes(x)
     for group in _groups(pairs, kinks):
@@ -584,7 +579,7 @@ def joint_kinks(f, x, actual, estimate, noise, rng, tolerance, f0):
         for _ in range(2):
             v = np.zeros(x.shape)
             v[index] = rng.standard_normal(len(group)) * size[index]
-            d = differentiate(Line(f, x, v, f0, noise.delta))
+            d = differentiate(Line(f, x, v, f0, noise.delta, settings))
             lower, upper = min(d.right, d.left), max(d.right, d.left)
             mine = float(np.sum(actual * v))
             slack = d.error + rtol * max(abs(lower), abs(upper)) \

@@ -14,7 +14,7 @@ messages and verdicts as :func:`nnfs_ref.check_layer`.
 import copy
 import inspect
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,21 +22,10 @@ from numpy.typing import ArrayLike
 
 from nnfs_ref.check import contract
 from nnfs_ref.check.contract import UserCodeError
-from nnfs_ref.check.core import (
-    FD_ORACLE,
-    CannotCheck,
-    _check_mode,
-    _same,
-    as_float64,
-    guarded,
-    numeric_finding,
-    lower_precision,
-    precision_note,
-    streams,
-    tolerances,
-)
-from nnfs_ref.check.report import CheckReport
-from nnfs_ref.check.compare import unchanged_checks
+from nnfs_ref.check.judge import numeric_finding
+from nnfs_ref.check.report import CheckReport, assert_ok
+from nnfs_ref.check.session import FD_ORACLE, Session, as_float64, lower_precision, streams
+from nnfs_ref.check.settings import Settings
 
 
 def _call(fn, role, *args, **kwargs):
@@ -69,8 +58,11 @@ class _Pair:
         self.arrays = [i for i, a in enumerate(args) if _is_float_array(a)]
         for i in self.arrays:
             self.args[i] = as_float64(args[i], f"argument {i}")
-        self.randomness = contract.Randomness([])
-        self.start = self.randomness.snapshot()
+        self.randomness = self.start = None
+
+    def pin_randomness(self, randomness):
+        """Replay ``randomness`` (NumPy's global state) from now on, before every call."""
+        self.randomness, self.start = randomness, randomness.snapshot()
 
     def call(self, replace=None, replay=True):
         args = [copy.deepcopy(a) if i not in self.arrays else a for i, a in enumerate(self.args)]
@@ -101,7 +93,7 @@ def _describe(value):
 def check_functions(forward: Callable, backward: Callable, *args: Any, seed: int = 0,
                     rtol: float | None = None, atol: float = 0.0,
                     scale_tol: float | None = None, mode: str = "auto",
-                    **kwargs: Any) -> CheckReport:
+                    notes: Sequence[str] = (), **kwargs: Any) -> CheckReport:
     """Check ``backward(dout, cache)`` against finite differences of ``forward(*args)``.
 
     Parameters
@@ -113,8 +105,9 @@ def check_functions(forward: Callable, backward: Callable, *args: Any, seed: int
         ``forward``'s arguments. Float arrays are differentiated (as float64
         copies); anything else (an options dict with a seed, integer labels)
         is passed through as a fresh copy on every call.
-    seed, rtol, atol, scale_tol, mode
-        As for :func:`nnfs_ref.check_layer`.
+    seed, rtol, atol, scale_tol, mode, notes
+        As for :func:`nnfs_ref.check.layer.check_layer` (so these cannot be keywords of
+        ``forward``).
 
     Returns
     -------
@@ -125,70 +118,58 @@ def check_functions(forward: Callable, backward: Callable, *args: Any, seed: int
         is replayed with the same state on every call; one seeded through its
         options is checked as it is.
     """
-    rtol, scale_tol = tolerances(None, rtol, scale_tol)
-    _check_mode(mode)
+    settings = Settings.of(rtol=rtol, scale_tol=scale_tol, atol=atol, seed=seed, mode=mode)
     title = " / ".join(getattr(fn, "__name__", role) for fn, role in ((forward, "forward"),
                                                                     (backward, "backward")))
-    notes = []
-    return guarded(title, FD_ORACLE, notes, lambda: _check_functions(
-        forward, backward, args, kwargs, seed, rtol, atol, scale_tol, mode, title, notes))
-
-
-def _check_functions(forward, backward, args, kwargs, seed, rtol, atol, scale_tol, mode, title,
-                     notes):
     for fn, role in ((forward, "forward"), (backward, "backward")):
         if not callable(fn):
             raise TypeError(f"{role} must be a function, got {type(fn).__name__}")
     pair = _Pair(forward, args, kwargs)
     if not pair.arrays:
         raise ValueError("no float array among the arguments: nothing to differentiate")
-    names = _names(forward, len(args))
-    try:
-        with contract.float64_numpy() as lifted:
-            if lifted:
-                notes.append(precision_note(lifted))
-            out, _ = pair.call()
-            free, _ = pair.call(replay=False)
-            if not _same(out, free):
-                if not _same(out, pair.call()[0]):
-                    raise CannotCheck("forward is random even with NumPy's global random state "
-                                      "replayed: seed it through its arguments")
-                notes.append("forward draws from NumPy's global random state: replayed before "
-                             "every call, so each uses the same draws")
-            if not np.all(np.isfinite(out)):
-                raise UserCodeError("your forward returned nan/inf for finite inputs")
-            lower_precision(out.dtype, "forward", notes)
-            dout = streams(seed)[0].standard_normal(out.shape)
-            given = {names[i]: pair.args[i].copy() for i in pair.arrays}
-            _, cache = pair.call()
-            given_dout = dout.copy()
-            grads = _call(backward, "backward", dout, cache)
-            untouched = unchanged_checks(
-                {**given, "dout": given_dout},
-                {**{names[i]: pair.args[i] for i in pair.arrays}, "dout": dout})
-            grads = _match(grads, [names[i] for i in pair.arrays], backward)
-            for i in pair.arrays:  # the checks differentiate the arguments as given
-                pair.args[i] = given[names[i]]
-            rng = streams(seed)[1]
-            batch = out.shape[0] if out.ndim > 1 else None
-            magnitude = float(np.sum(np.abs(dout * out)))
-            checks, findings = [], {}
-            for i, grad in zip(pair.arrays, grads):
-                def objective(value, i=i):
-                    return float(np.sum(given_dout * pair.call({i: value})[0]))
+    session = Session(title, FD_ORACLE, settings, (), notes)
+    return session.run(lambda: _check_functions(session, pair, backward))
 
-                name = "d" + names[i]
-                check, finding = numeric_finding(name, grad, objective, pair.args[i], mode=mode,
-                                                 rtol=rtol, scale_tol=scale_tol, atol=atol,
-                                                 rng=rng, batch=batch, magnitude=magnitude)
-                checks.append(check)
-                findings[name] = finding
-    finally:
-        pair.randomness.restore()
-    skipped = [names[i] for i in range(len(args)) if i not in pair.arrays]
+
+def _check_functions(session, pair, backward):
+    notes, settings = session.notes, session.settings
+    pair.pin_randomness(session.randomness)
+    names = _names(pair.forward_fn, len(pair.args))
+    out, random = session.pin(
+        lambda replay: pair.call(replay=replay)[0],
+        "forward is random even with NumPy's global random state replayed: seed it through "
+        "its arguments")
+    if random:
+        notes.append("forward draws from NumPy's global random state: replayed before "
+                     "every call, so each uses the same draws")
+    if not np.all(np.isfinite(out)):
+        raise UserCodeError("your forward returned nan/inf for finite inputs")
+    lower_precision(out.dtype, "forward", notes)
+    handed_dout = streams(settings.seed)[0].standard_normal(out.shape)
+    copies = session.hand(**{names[i]: pair.args[i] for i in pair.arrays})
+    _, cache = pair.call()
+    dout, = session.hand(dout=handed_dout)
+    grads = _call(backward, "backward", handed_dout, cache)
+    grads = _match(grads, [names[i] for i in pair.arrays], backward)
+    for i, copy_ in zip(pair.arrays, copies):  # the checks differentiate the arguments as given
+        pair.args[i] = copy_
+    rng = streams(settings.seed)[1]
+    batch = out.shape[0] if out.ndim > 1 else None
+    magnitude = float(np.sum(np.abs(dout * out)))
+    checks, findings = [], {}
+    for i, grad in zip(pair.arrays, grads):
+        def objective(value, i=i):
+            return float(np.sum(dout * pair.call({i: value})[0]))
+
+        name = "d" + names[i]
+        check, finding = numeric_finding(name, grad, objective, pair.args[i], settings, rng,
+                                         batch, magnitude)
+        checks.append(check)
+        findings[name] = finding
+    skipped = [names[i] for i in range(len(pair.args)) if i not in pair.arrays]
     if skipped:
         notes.append(f"not differentiated (not float arrays): {', '.join(skipped)}")
-    return CheckReport(title, checks + untouched, FD_ORACLE, notes, findings=findings)
+    return checks, findings
 
 
 def _match(grads, names, backward):
@@ -209,9 +190,10 @@ def _match(grads, names, backward):
     return grads
 
 
-def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, seed: int = 0,
+def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, *, seed: int = 0,
                         rtol: float | None = None, atol: float = 0.0,
-                        scale_tol: float | None = None, mode: str = "auto") -> CheckReport:
+                        scale_tol: float | None = None, mode: str = "auto",
+                        notes: Sequence[str] = ()) -> CheckReport:
     """Check a loss that returns ``(loss, dx)``: ``dx`` against the gradient of ``loss``.
 
     Parameters
@@ -221,18 +203,19 @@ def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, seed: int = 0,
         Scores (differentiated, as float64).
     y : array_like
         Targets, passed through unchanged.
+    seed, rtol, atol, scale_tol, mode, notes
+        As for :func:`nnfs_ref.check.layer.check_layer`.
 
     Returns
     -------
     CheckReport
-        Rows ``dx``, ``x unchanged``, ``y unchanged``.
+        Rows ``dx`` (shape of ``x``), ``x unchanged``, ``y unchanged``.
     """
-    rtol, scale_tol = tolerances(None, rtol, scale_tol)
-    _check_mode(mode)
+    settings = Settings.of(rtol=rtol, scale_tol=scale_tol, atol=atol, seed=seed, mode=mode)
     title = getattr(f, "__name__", "loss")
     x = as_float64(x, "x")
     y = np.asarray(y)
-    notes = []
+    session = Session(title, FD_ORACLE, settings, (), notes)
 
     def loss_at(value):
         returned = _call(f, "loss", value, y.copy())
@@ -246,26 +229,17 @@ def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, seed: int = 0,
         return float(loss), dx
 
     def run():
-        with contract.float64_numpy() as lifted:
-            if lifted:
-                notes.append(precision_note(lifted))
-            given = {"x": x.copy(), "y": y.copy()}
-            _, dx = loss_at(x)
-            untouched = unchanged_checks(given, {"x": x, "y": y})
-            check, finding = numeric_finding(
-                "dx", dx, lambda value: loss_at(value)[0], given["x"], mode=mode, rtol=rtol,
-                scale_tol=scale_tol, atol=atol, rng=streams(seed)[1],
-                batch=x.shape[0] if x.ndim > 1 else None)
-        return CheckReport(title, [check] + untouched, FD_ORACLE, notes,
-                           findings={"dx": finding})
+        copy_x, _ = session.hand(x=x, y=y)
+        _, dx = loss_at(x)
+        check, finding = numeric_finding(
+            "dx", dx, lambda value: loss_at(value)[0], copy_x, settings, streams(seed)[1],
+            x.shape[0] if x.ndim > 1 else None)
+        return [check], {"dx": finding}
 
-    return guarded(title, FD_ORACLE, notes, run)
+    return session.run(run)
 
 
 def assert_functions(forward: Callable, backward: Callable, *args: Any,
                      **kwargs: Any) -> CheckReport:
     """:func:`check_functions`, raising ``AssertionError`` with the report unless it is OK."""
-    report = check_functions(forward, backward, *args, **kwargs)
-    if not report.ok:
-        raise AssertionError(f"{report.summary()}\n{report}")
-    return report
+    return assert_ok(check_functions(forward, backward, *args, **kwargs))

@@ -61,6 +61,13 @@ def format_table(rows):
     return format_rows(TABLE_HEADER, [table_cells(r) for r in rows])
 
 
+def assert_ok(report):
+    """``report``, or ``AssertionError`` with its verdict line and text unless it is OK."""
+    if not report.ok:
+        raise AssertionError(f"{report.summary()}\n{report}")
+    return report
+
+
 #: Verdicts and the exit code ``nnfs-ref check`` gives each.
 EXIT_CODES = {"ok": 0, "fail": 1, "error": 2, "cannot check": 2}
 
@@ -126,11 +133,57 @@ def shape_message(name, shape, expected_shape):
     return text
 
 
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """How the finite differences covered one array.
+
+    ``kind``: ``"entries"`` (every entry one by one), ``"directions"`` (random
+    directions, with ``near_zero`` entries near 0 and ``at_kinks`` entries at kinks
+    the directions crossed differenced one by one, ``then_sampled`` when a failing
+    direction sent it to sampled entries), or ``"fallback"`` (a direction crossed a
+    kink that halving could not isolate: ``sampled`` of ``size`` entries one by one).
+    """
+
+    kind: str = "entries"
+    directions: int = 0
+    near_zero: int = 0
+    near_zero_sampled: bool = False
+    at_kinks: int = 0
+    then_sampled: bool = False
+    sampled: int = 0
+    size: int = 0
+
+    @property
+    def directional(self):
+        return self.kind == "directions"
+
+    @property
+    def sampling(self):
+        """Whether only some entries were differenced one by one."""
+        return self.then_sampled or self.near_zero_sampled or (
+            self.kind == "fallback" and self.sampled < self.size)
+
+    def __str__(self):
+        if self.kind == "fallback":
+            if self.sampled == self.size:
+                return "entries (a direction crossed a kink)"
+            return f"{self.sampled} sampled entries of {self.size} (a direction crossed a kink)"
+        if self.kind != "directions":
+            return self.kind
+        text = f"directions ({self.directions} random)"
+        if self.near_zero:
+            text += f" + {self.near_zero}{' sampled' if self.near_zero_sampled else ''} " \
+                    "entries near 0 one by one"
+        if self.at_kinks:
+            text += f" + {self.at_kinks} at kinks the directions crossed"
+        return text + (", then sampled entries" if self.then_sampled else "")
+
+
 @dataclasses.dataclass
 class Finding:
     """How one row was checked, and what is wrong with it, in words."""
 
-    mode: str = "entries"
+    method: Method = Method()
     kinks: int = 0
     message: str = ""
     #: How the oracle fitted the objective (a forward in lower precision), in words.
@@ -164,7 +217,7 @@ class CheckReport(Report):
     """
 
     def __init__(self, title, checks, oracle, notes=(), warnings=(), findings=None,
-                 error=None, verdict=None):
+                 error=None, verdict=None, owners=None, culprit=None):
         super().__init__(title, list(checks))
         self.oracle = oracle
         self.notes = list(notes)
@@ -173,9 +226,17 @@ class CheckReport(Report):
         self.error = error
         self._verdict = verdict
         #: Per row, the object it belongs to (a network's layers); None: ``title``.
-        self.owners = None
+        self.owners = owners
         #: A network's first wrong layer going back from the loss (``check_network``).
-        self.culprit = None
+        self.culprit = culprit
+
+    @classmethod
+    def failed(cls, title, oracle, notes, verdict, error):
+        """A check that could not run: ``verdict`` "error" (the user's code raised or lacks
+        a method) or "cannot check", ``error`` the one-line reason."""
+        if verdict not in ("error", "cannot check"):
+            raise ValueError(f"verdict must be 'error' or 'cannot check', got {verdict!r}")
+        return cls(title, [], oracle, notes, error=error, verdict=verdict)
 
     def rows(self):
         rows = super().rows()
@@ -211,12 +272,12 @@ class CheckReport(Report):
                 lines.append(finding.message or shape_message(c.name, c.shape, c.expected_shape))
                 continue
             text = f"{c.name} disagrees"
-            if finding.mode.startswith("directions"):
+            if finding.method.directional:
                 text += f" along random directions (err/tol {c.ratio:.3g})"
             if c.worst_index is not None:
                 ratio = (c.actual_worst / c.expected_worst if c.expected_worst
                          else float("nan"))
-                where = "sampled entry" if "sampl" in finding.mode else "entry"
+                where = "sampled entry" if finding.method.sampling else "entry"
                 text += (f": worst {where} {c.worst_index}: yours {c.actual_worst:.6g} vs "
                          f"expected {c.expected_worst:.6g} (ratio {ratio:.4g})")
             if finding.message:
@@ -246,8 +307,8 @@ class CheckReport(Report):
         lines += [f"  - {note}" for note in self.notes]
         if self.checks:
             lines.append(super().__str__())
-        lines += [f"  {name}: checked along {f.mode}" for name, f in self.findings.items()
-                  if f.mode.startswith("directions") or "sampled" in f.mode]
+        lines += [f"  {name}: checked along {f.method}" for name, f in self.findings.items()
+                  if f.method.directional or f.method.sampling]
         lines += [f"  {name}: {f.note}" for name, f in self.findings.items() if f.note]
         lines += [f"FAIL: {line}" for line in self.failure_lines()]
         lines += [f"WARNING: {w}" for w in self.warnings]
@@ -291,7 +352,7 @@ class CheckReport(Report):
 
 
 def _finding_record(finding):
-    return {"mode": finding.mode, "kinks": finding.kinks, "message": finding.message,
+    return {"mode": str(finding.method), "kinks": finding.kinks, "message": finding.message,
             "note": finding.note}
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from nnfs_ref.check import data
-from nnfs_ref.check.core import check_layer, check_loss
+from nnfs_ref.check.layer import check_layer
+from nnfs_ref.check.loss import check_loss
 
 #: Sizes drawn: mostly small (Hypothesis shrinks toward 1), sometimes wide.
 SMALL, WIDE = 6, (16, 33)

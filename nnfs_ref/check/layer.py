@@ -1,0 +1,281 @@
+"""``check_layer``: is a layer's hand-written backward pass right?
+
+The layer is called as the book's chapters write it (see
+:mod:`nnfs_ref.check.contract`), in float64, with its randomness pinned, and
+every array it holds whose gradient ``backward`` sets is checked.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from nnfs_ref.check import contract
+from nnfs_ref.check.contract import Slot, UserCodeError, call
+from nnfs_ref.check.judge import numeric_finding
+from nnfs_ref.check.report import CheckReport, assert_ok, penalty_hint
+from nnfs_ref.check.session import (
+    FD_ORACLE,
+    Session,
+    as_float64,
+    lower_precision,
+    streams,
+)
+from nnfs_ref.check.settings import Settings
+
+TWIN_ORACLE = "jax.vjp of fn (float64)"
+
+
+class Caller:
+    """Calls a layer's forward as its contract says, with its randomness replayed."""
+
+    def __init__(self, layer, randomness):
+        self.layer = layer
+        self.keywords = contract.forward_keywords(layer)
+        self.randomness = randomness
+        self.start = randomness.snapshot()
+
+    def forward(self, x, replay=True):
+        if replay:
+            self.randomness.replay(self.start)
+        returned = call(self.layer, "forward", x, **self.keywords)
+        if not hasattr(self.layer, "output") and isinstance(returned, np.ndarray):
+            return returned  # a forward that returns its output instead of setting it
+        return output_of(self.layer)
+
+    def describe(self):
+        args = ", ".join(["inputs"] + [f"{k}={v}" for k, v in self.keywords.items()])
+        return f"forward({args})"
+
+
+def output_of(obj):
+    if not hasattr(obj, "output"):
+        raise UserCodeError(f"your forward did not set {type(obj).__name__}.output")
+    try:
+        return np.asarray(obj.output, dtype=np.float64) if not isinstance(obj.output, np.ndarray) \
+            else obj.output
+    except (TypeError, ValueError):
+        raise UserCodeError(f"your forward set output to a {type(obj.output).__name__}, "
+                            "not an array") from None
+
+
+def check_layer(layer: Any, inputs: ArrayLike, *, fn: Callable | None = None,
+                rtol: float | None = None, atol: float = 0.0, scale_tol: float | None = None,
+                seed: int = 0, params: Sequence[str] | str | None = None,
+                penalty: Callable[[Any], float] | bool | None = None,
+                mode: str = "auto", notes: Sequence[str] = ()) -> CheckReport:
+    """Check ``layer.backward`` against finite differences of its forward, or a JAX twin.
+
+    The layer is called as written: ``forward(inputs)``, or ``forward(inputs,
+    training=True)`` when its forward takes ``training``. Its parameters are
+    found, not assumed: every float array it holds before the forward for
+    which ``backward`` sets ``d<name>`` (or ``d<dict>[key]``,
+    ``grads[key]`` for a dict of arrays). A random forward (dropout) is
+    replayed with the same random numbers each time. With the book's
+    ``weight_regularizer_l1/l2``, ``bias_regularizer_l1/l2``, the parameters'
+    gradients are checked against the data term plus the book's penalties.
+
+    Parameters
+    ----------
+    layer : object with ``forward(inputs[, training])`` and ``backward(dvalues)``
+        Its arrays are used as float64 copies during the check and put back after.
+    inputs : array_like, shape (batch, n_in) (any shape the layer takes)
+    fn : callable ``fn(params: dict, inputs) -> output``, optional
+        A JAX function of the same maths; ``None`` for finite differences.
+    rtol, atol, scale_tol : float, optional
+        An entry agrees when ``|a - e| <= rtol |e| + scale_tol max|e| + atol``
+        (finite differences: ``1e-7``, ``1e-7``, plus each entry's error bound;
+        JAX: ``1e-9``, ``1e-12``). See :class:`nnfs_ref.check.settings.Settings`.
+    seed : int
+        Seeds the random upstream gradient ``dvalues`` (shape of the output) and the
+        random directions.
+    params : sequence of str, optional
+        The parameters, e.g. ``["W", "b"]`` or ``["params[W]"]``; default: found.
+    penalty : callable ``penalty(layer) -> float``, or False, optional
+        A penalty added to the objective of the parameters' gradients (your
+        regularizer, evaluated on the layer's current arrays). Default: the
+        book's L1/L2 penalties when the layer has nonzero strengths; False: none.
+    mode : {"auto", "entries", "directions"}
+        Finite differences entry by entry, or along random directions (O(1)
+        forward calls per array). "auto": directions above ``numeric.ENTRYWISE_LIMIT``
+        (128) entries.
+    notes : sequence of str
+        Your own first notes for the report (how the inputs were made).
+
+    Returns
+    -------
+    CheckReport
+        Rows ``output`` (JAX only), ``dinputs`` (inputs' shape), ``d<param>`` per
+        parameter (its shape), ``inputs unchanged``, ``dvalues unchanged``;
+        ``.verdict`` is "ok", "fail", "error" (your code raised: ``.error`` names
+        it) or "cannot check". Nothing is raised for a wrong or broken layer.
+    """
+    settings = Settings.of(fn is not None, rtol=rtol, scale_tol=scale_tol, atol=atol,
+                           seed=seed, mode=mode)
+    x = as_float64(inputs, "inputs")
+    if isinstance(params, str):
+        params = [p for p in params.split(",") if p.strip()]
+    session = Session(type(layer).__name__, FD_ORACLE if fn is None else TWIN_ORACLE,
+                      settings, [layer], notes)
+    return session.run(lambda: _check_layer(session, layer, x, fn, params, penalty))
+
+
+def _explicit_slots(layer, params):
+    slots = [contract.parse_slot(p) for p in params]
+    for slot in slots:
+        if not contract.is_float_array(slot.get(layer)):
+            have = ", ".join(str(s) for s in contract.array_slots(layer)) or "none"
+            raise ValueError(f"params: {type(layer).__name__} has no float array {slot} "
+                             f"(its float arrays: {have})")
+    return slots
+
+
+def _check_layer(session, layer, x, fn, params, penalty):
+    title = session.title
+    if contract.required_arguments(layer, "backward") == 2:
+        raise UserCodeError(f"{title}.backward takes (dvalues, y_true): a loss? "
+                            "use check_loss (nnfs-ref check finds it by itself)")
+    candidates = _explicit_slots(layer, params) if params is not None else \
+        contract.array_slots(layer)
+    caller = Caller(layer, session.randomness)
+    if caller.keywords:
+        session.note_first(f"called as {caller.describe()}")
+    restored = session.lift(layer, candidates)
+    handed = x
+    x, = session.hand(inputs=handed)  # a copy: the checks differentiate the inputs as given
+    output, random = session.pin(
+        lambda replay: caller.forward(handed, replay),
+        "forward is random: two forwards on the same input differ even with "
+        f"{session.randomness.describe()} restored; hold its randomness in a "
+        "np.random.Generator attribute or draw from np.random")
+    if random:
+        session.notes.append(f"forward is random: {session.randomness.describe()} replayed "
+                             "before every forward, so each uses the same draws")
+    if not np.all(np.isfinite(output)):
+        raise UserCodeError(f"your forward returned {int((~np.isfinite(output)).sum())}"
+                            " nan/inf entries for finite inputs")
+    lower_precision(output.dtype, "forward", session.notes)
+    # arrays that forward replaces are caches, not parameters
+    slots = [s for s in candidates if params is not None or restored.kept(s)]
+    dvalues = streams(session.settings.seed)[0].standard_normal(output.shape)
+    gradient_slots = [g for s in slots for g in s.gradient_slots(layer)]
+    before = contract.snapshot_values(layer, gradient_slots + [Slot("dinputs")])
+    caller.forward(handed)
+    handed = dvalues
+    dvalues, = session.hand(dvalues=handed)
+    call(layer, "backward", handed)
+    dinputs = getattr(layer, "dinputs", None) \
+        if contract.was_set(layer, Slot("dinputs"), before) else None
+    found, unset, warnings = parameters(layer, slots, before, params is not None)
+    for w in warnings:
+        session.warn(w)
+    objective_penalty = _penalty(layer, penalty, session.notes)
+    if fn is not None:
+        return _twin_rows(session, layer, fn, x, dvalues, output, dinputs, found, unset)
+    magnitude = float(np.sum(np.abs(dvalues * output)))
+    return _fd_rows(session, layer, caller, x, dvalues, dinputs, found, unset,
+                    objective_penalty, magnitude)
+
+
+def parameters(layer, slots, before, explicit):
+    """``(found, unset, warnings)``: (slot, gradient) pairs; slots backward left unset."""
+    found, unset, warnings = [], [], []
+    for slot in slots:
+        where = [g for g in slot.gradient_slots(layer) if contract.was_set(layer, g, before)]
+        if where:
+            found.append((slot, where[0]))
+        elif explicit or str(slot) in ("weights", "biases"):
+            unset.append(slot)
+        else:
+            warnings.append(f"{slot} has no gradient: backward set no {slot.gradient_name}, so "
+                            f"it is not checked (name it with params= if its gradient is "
+                            "stored elsewhere, or params=[] if it is a constant)")
+    return found, unset, warnings
+
+
+def _penalty(layer, penalty, notes):
+    """The penalty function of the parameters' objective (or None), noted."""
+    if penalty is False:
+        return None
+    if penalty is not None:
+        if not callable(penalty):
+            raise TypeError(f"penalty must be callable as penalty(layer), got "
+                            f"{type(penalty).__name__}")
+        notes.append("parameters' objective: sum(dvalues * output) + penalty(layer)")
+
+        def user_penalty(obj):
+            try:
+                return float(penalty(obj))
+            except Exception as exc:
+                raise UserCodeError(f"your penalty raised {contract.one_line(exc)}") from exc
+        return user_penalty
+    found = contract.book_regularizers(layer)
+    if not found:
+        return None
+    notes.append("parameters' objective: sum(dvalues * output) + the book's penalties ("
+                 + contract.describe_regularizers(found) + ")")
+    return contract.book_penalty
+
+
+def _fd_rows(session, layer, caller, x, dvalues, dinputs, found, unset, penalty, magnitude):
+    rng = streams(session.settings.seed)[1]
+    batch = x.shape[0] if x.ndim > 1 else None
+
+    def objective(inputs_):
+        return float(np.sum(dvalues * caller.forward(inputs_)))
+
+    rows = [(None, "dinputs", dinputs, objective, x)]
+    for slot, gradient in found:
+        def objective_param(value, slot=slot):
+            slot.set(layer, value)
+            total = objective(x)
+            return total + penalty(layer) if penalty else total
+
+        rows.append((slot, str(gradient), gradient.get(layer), objective_param,
+                     slot.get(layer)))
+    checks, findings = [], {}
+    strengths = contract.book_regularizers(layer) if penalty is contract.book_penalty else {}
+    for slot, name, actual, f, at in rows:
+        extra = abs(penalty(layer)) if penalty and slot is not None else 0.0
+        check, finding = numeric_finding(name, actual, f, at, session.settings, rng, batch,
+                                         magnitude + extra)
+        if slot is not None:
+            slot.set(layer, at)
+            if not check.ok and finding.expected is not None and str(slot) in strengths:
+                hint = penalty_hint(actual, finding.expected, at, *strengths[str(slot)])
+                finding.message = hint or finding.message
+        checks.append(check)
+        findings[name] = finding
+    for slot in unset:
+        check, finding = numeric_finding(slot.gradient_name, None, None, slot.get(layer),
+                                         session.settings, rng)
+        checks.append(check)
+        findings[slot.gradient_name] = finding
+    return checks, findings
+
+
+def _twin_rows(session, layer, fn, x, dvalues, output, dinputs, found, unset):
+    from nnfs_ref.check.twin import enable_x64, twin_rows, vjp_of
+
+    enable_x64()
+    named = [(slot, gradient) for slot, gradient in found if slot.key is None]
+    params = {slot.attr: np.asarray(slot.get(layer)) for slot, _ in named}
+    params.update({slot.attr: np.asarray(slot.get(layer)) for slot in unset if slot.key is None})
+    expected_output, (dparams, expected_dinputs) = vjp_of(fn)(params, x, dvalues)
+    actual = {"output": output, "dinputs": dinputs}
+    expected = {"output": expected_output, "dinputs": expected_dinputs}
+    for slot, gradient in named:
+        actual[slot.gradient_name] = gradient.get(layer)
+        expected[slot.gradient_name] = dparams[slot.attr]
+    for slot in unset:
+        actual[slot.gradient_name] = None
+        expected[slot.gradient_name] = dparams[slot.attr]
+    return twin_rows(actual, expected, session.settings)
+
+
+def assert_layer_gradients(layer: Any, inputs: ArrayLike, **kwargs: Any) -> CheckReport:
+    """:func:`check_layer`, raising ``AssertionError`` with the report unless it is OK."""
+    return assert_ok(check_layer(layer, inputs, **kwargs))
+
+
