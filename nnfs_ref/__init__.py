@@ -22,9 +22,9 @@ def __getattr__(name):
         return getattr(check, name)
     # the version is looked up when asked for (importlib.metadata costs every import 0.04 s)
     if name == "__version__":
-        from nnfs_ref.cli import _version
+        from nnfs_ref.cli import version
 
-        return _version()
+        return version()
     raise AttributeError(f"module 'nnfs_ref' has no attribute {name!r}")
 
 

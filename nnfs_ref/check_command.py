@@ -115,17 +115,6 @@ def construct(cls, args, kwargs, seed=0):
         np.random.set_state(state)
 
 
-def is_loss(cls):
-    """A loss's backward takes ``(dvalues, y_true)``; a layer's takes ``(dvalues)``."""
-    backward = getattr(cls, "backward", None)
-    try:
-        parameters = list(inspect.signature(backward).parameters.values())[1:]  # self
-    except (TypeError, ValueError):
-        return False
-    return sum(p.default is inspect.Parameter.empty and p.kind in (
-        p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) == 2
-
-
 def _shape(text, default):
     """One ``--shape`` (``text``: its values, a list when given several times), else
     ``default``; a class or a loss function takes one shape only."""
@@ -216,7 +205,9 @@ def run(args):
     if not inspect.isclass(cls):
         raise UsageError(f"{args.target} is a {type(cls).__name__}, not a class or function")
     shape = _shape(args.shape, None)
-    params = None if args.params is None else [p for p in args.params.split(",") if p.strip()]
+    from nnfs_ref.check.contract import is_loss, parse_params
+
+    params = parse_params(args.params)
     loss = args.kind == "loss" or (args.kind == "auto" and is_loss(cls))
     try:
         if args.search:

@@ -426,7 +426,7 @@ def _add_docs(sub):
     docs.set_defaults(run=cmd_docs)
 
 
-def _version():
+def version():
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -443,7 +443,7 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        print(f"{parser.prog} {_version()}")
+        print(f"{parser.prog} {version()}")
         parser.exit()
 
 

@@ -207,9 +207,9 @@ def test_shrinking_stops_at_its_budget_and_says_so():
 
 
 def test_the_snippet_is_compact():
-    from nnfs_ref.check.search import _array
+    from nnfs_ref.check.search import array_code
     for value in (np.zeros((16, 33)), np.tile([1.5, -2.0], (7, 1)), np.array([[1.0, 2.0]])):
-        code = _array(value)
+        code = array_code(value)
         rebuilt = eval(code, {"np": np})
         assert rebuilt.shape == value.shape and rebuilt.dtype == value.dtype
         assert np.array_equal(rebuilt, value) and len(code) < 60

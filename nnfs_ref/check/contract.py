@@ -88,15 +88,17 @@ def forward_keywords(obj, what="forward(inputs) or forward(inputs, training)"):
     return {}
 
 
-def required_arguments(obj, method):
-    """How many positional arguments ``obj.<method>`` requires (None if unknown)."""
-    fn = getattr(obj, method, None)
-    if not callable(fn):
-        raise UserCodeError(f"{type(obj).__name__} has no method {method}()")
-    positional, _ = _positional(fn)
-    if positional is None:
-        return None
-    return sum(p.default is inspect.Parameter.empty for p in positional)
+def is_loss(obj):
+    """Whether ``obj`` (a class or an instance) is a loss: its ``backward`` takes
+    ``(dvalues, y_true)``, where a layer's takes ``(dvalues)``."""
+    try:
+        parameters = list(inspect.signature(getattr(obj, "backward", None)).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if inspect.isclass(obj):
+        parameters = parameters[1:]  # self
+    return sum(p.default is inspect.Parameter.empty and p.kind in (
+        p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) == 2
 
 
 def _generators(objects):
@@ -229,6 +231,13 @@ def array_slots(obj):
         elif isinstance(value, dict) and name not in GRADIENT_DICTS and not name.startswith("d"):
             slots += [Slot(name, key) for key, v in value.items() if is_float_array(v)]
     return slots
+
+
+def parse_params(params):
+    """``params=`` as a list of names: a comma-separated string is split (``"W,b"``)."""
+    if isinstance(params, str):
+        return [p.strip() for p in params.split(",") if p.strip()]
+    return params
 
 
 def parse_slot(text):

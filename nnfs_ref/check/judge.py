@@ -55,8 +55,7 @@ def numeric_finding(name, actual, f, x, settings, rng, batch=None, magnitude=Non
         check, finding = _directional_finding(probe)
     else:
         check, finding = _entry_finding(probe, None, Method("entries"))
-    finding.note = note
-    return check, finding
+    return check, dataclasses.replace(finding, note=note)
 
 
 @dataclasses.dataclass

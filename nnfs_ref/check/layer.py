@@ -5,6 +5,7 @@ The layer is called as the book's chapters write it (see
 every array it holds whose gradient ``backward`` sets is checked.
 """
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -114,8 +115,7 @@ def check_layer(layer: Any, inputs: ArrayLike, *, fn: Callable | None = None,
     settings = Settings.of(fn is not None, rtol=rtol, scale_tol=scale_tol, atol=atol,
                            seed=seed, mode=mode)
     x = as_float64(inputs, "inputs")
-    if isinstance(params, str):
-        params = [p for p in params.split(",") if p.strip()]
+    params = contract.parse_params(params)
     session = Session(type(layer).__name__, FD_ORACLE if fn is None else TWIN_ORACLE,
                       settings, [layer], notes)
     return session.run(lambda: _check_layer(session, layer, x, fn, params, penalty))
@@ -133,7 +133,7 @@ def _explicit_slots(layer, params):
 
 def _check_layer(session, layer, x, fn, params, penalty):
     title = session.title
-    if contract.required_arguments(layer, "backward") == 2:
+    if contract.is_loss(layer):
         raise UserCodeError(f"{title}.backward takes (dvalues, y_true): a loss? "
                             "use check_loss (nnfs-ref check finds it by itself)")
     candidates = _explicit_slots(layer, params) if params is not None else \
@@ -244,7 +244,7 @@ def _fd_rows(session, layer, caller, x, dvalues, dinputs, found, unset, penalty,
             slot.set(layer, at)
             if not check.ok and finding.expected is not None and str(slot) in strengths:
                 hint = penalty_hint(actual, finding.expected, at, *strengths[str(slot)])
-                finding.message = hint or finding.message
+                finding = dataclasses.replace(finding, message=hint or finding.message)
         checks.append(check)
         findings[name] = finding
     for slot in unset:

@@ -179,7 +179,7 @@ class Method:
         return text + (", then sampled entries" if self.then_sampled else "")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Finding:
     """How one row was checked, and what is wrong with it, in words."""
 

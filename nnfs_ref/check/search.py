@@ -254,14 +254,14 @@ def _import_line(cls, target):
     return [f"from {cls.__module__} import {cls.__qualname__}"]
 
 
-def _array(value):
+def array_code(value):
     """Code for ``value``: ``np.full`` when its entries are equal, ``np.tile`` of one row
     when its rows are, else the literal."""
     value = np.asarray(value)
     if value.size and np.all(value == value.flat[0]):
         return f"np.full({value.shape!r}, {value.flat[0].item()!r})"
     if value.ndim == 2 and value.shape[0] > 1 and np.all(value == value[0]):
-        return f"np.tile({_array(value[0])}, ({value.shape[0]}, 1))"
+        return f"np.tile({array_code(value[0])}, ({value.shape[0]}, 1))"
     return f"np.array({value.tolist()!r})"
 
 
@@ -274,7 +274,7 @@ def snippet(cls, args, kwargs, case, loss, params, target=None):
                           + [f"{k}={v!r}" for k, v in kwargs.items()])
     if loss:
         y_pred, y_true, check_seed = case
-        lines += [f"y_pred = {_array(y_pred)}", f"y_true = {_array(y_true)}",
+        lines += [f"y_pred = {array_code(y_pred)}", f"y_true = {array_code(y_true)}",
                   f"print(check_loss({name}({call_args}), y_pred, y_true, seed={check_seed}))"]
         return "\n".join(lines)
     _, arrays, inputs, check_seed = case
@@ -282,10 +282,10 @@ def snippet(cls, args, kwargs, case, loss, params, target=None):
     for slot, value in arrays.items():
         if "[" in slot:
             attr, _, key = slot[:-1].partition("[")
-            lines.append(f"layer.{attr}[{key}] = {_array(value)}")
+            lines.append(f"layer.{attr}[{key}] = {array_code(value)}")
         else:
-            lines.append(f"layer.{slot} = {_array(value)}")
-    lines.append(f"inputs = {_array(inputs)}")
+            lines.append(f"layer.{slot} = {array_code(value)}")
+    lines.append(f"inputs = {array_code(inputs)}")
     extra = f", params={list(params)!r}" if params else ""
     lines.append(f"print(check_layer(layer, inputs, seed={check_seed}{extra}))")
     return "\n".join(lines)
