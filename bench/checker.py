@@ -82,10 +82,9 @@ def stress_table(outcomes):
 def main(repeats=5, cases=CASES, stress_cases=None):
     """Print the timings of ``cases`` and the stress suite's table (the cases whose label
     holds ``stress_cases``, default all); returns the timing records."""
-    from nnfs_ref.table import format_rows
-
     import nnfs_ref.check
     from bench import stress
+    from nnfs_ref.table import format_rows
 
     records = measure(repeats, cases)
     print(f"check_layer, finite differences, median of {repeats} runs")

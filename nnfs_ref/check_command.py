@@ -285,8 +285,8 @@ def _data_kinds(args, cls):
 
 def add_arguments(parser):
     """The ``check`` subcommand's options."""
-    from nnfs_ref.options import nonnegative_float, nonnegative_int, output_file, positive_int
     from nnfs_ref.check.numeric import ENTRYWISE_LIMIT
+    from nnfs_ref.options import nonnegative_float, nonnegative_int, output_file, positive_int
 
     parser.add_argument("target", metavar="MODULE:CLASS",
                         help="your class: module:Class (a module importable from the current "

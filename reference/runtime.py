@@ -3,7 +3,6 @@ compilation cache and a process pool (importable without importing JAX)."""
 
 from nnfs_ref.check.twin import enable_x64
 
-
 #: Environment variable naming the folder of JAX's compilation cache ("off": none).
 CACHE_VARIABLE = "NNFS_REF_JAX_CACHE"
 

@@ -20,12 +20,13 @@ import tempfile
 import numpy as np
 
 import manual
-from reference import cases as C
-from reference import functions as F
-from reference import optimizers as O
 from nnfs_ref.check import check_loss
 from nnfs_ref.check.compare import GradientCheck, compare, unchanged_checks
 from nnfs_ref.check.twin import value_and_grad_of, vjp_of
+from reference import cases as C
+from reference import functions as F
+from reference import optimizers as O
+from reference.network import SeedNetwork
 from reference.runtime import process_pool, require_x64
 from reference.vjp import (
     VERIFY,
@@ -35,7 +36,6 @@ from reference.vjp import (
     logits_scale,
     saturation_scales,
 )
-from reference.network import SeedNetwork
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,3 +39,17 @@ class Frozen:
     def assert_unchanged(self):
         for a, c in zip(self.arrays, self.copies):
             np.testing.assert_array_equal(a, c, err_msg="a method changed an array it was given")
+
+
+def planted(module, old, new):
+    """``module`` (the project's own code in a style users write) as a fresh module with
+    the one line ``old`` replaced by ``new``; its catalogue of bugs (from ``BUGS``) left out."""
+    import inspect
+    import types
+
+    source = inspect.getsource(module)
+    source = source[:source.rindex("\nBUGS = [")]
+    assert source.count(old) == 1, f"{old!r} must occur exactly once"
+    mutant = types.ModuleType(module.__name__ + "_mutant")
+    exec(compile(source.replace(old, new), mutant.__name__, "exec"), mutant.__dict__)
+    return mutant

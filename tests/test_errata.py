@@ -11,9 +11,9 @@ import pytest
 from helpers import assert_agrees
 
 import manual
+from nnfs_ref.check.twin import value_and_grad_of
 from reference import functions as F
 from reference import seed_notebook as seed
-from nnfs_ref.check.twin import value_and_grad_of
 
 
 def test_erratum_seed_dbiases_is_flattened():

@@ -17,8 +17,8 @@ from strategies import (
 )
 
 import manual
-from reference import functions as F
 from nnfs_ref.check.twin import value_and_grad_of
+from reference import functions as F
 from reference.vjp import fused_scale, logits_scale
 
 N_CLIP = manual.CLIP_MIN, manual.CLIP_MAX

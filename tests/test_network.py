@@ -8,8 +8,8 @@ from strategies import network_cases
 import manual
 from nnfs_ref.check.twin import value_and_grad_of
 from reference import functions as F
-from reference.vjp import logits_scale
 from reference.network import SeedNetwork
+from reference.vjp import logits_scale
 
 KEYS = [(layer, name) for layer in ("dense1", "dense2") for name in ("weights", "biases")]
 

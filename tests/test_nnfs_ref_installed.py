@@ -5,10 +5,10 @@ import os
 import subprocess
 import sys
 
+import bookstyle as B
 import numpy as np
 import pytest
 
-import bookstyle as B
 from nnfs_ref import assert_layer_gradients, check_layer
 
 HERE = os.path.dirname(os.path.abspath(__file__))

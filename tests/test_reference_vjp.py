@@ -12,8 +12,8 @@ def test_require_x64_passes_under_the_test_config():
 
 @pytest.mark.parametrize("shape", [(1, 5), (7, 1), (4, 4), (3,)])
 def test_elementwise_vjp_of_pads_without_changing_a_result(shape):
-    from reference import functions as F
     from nnfs_ref.check.twin import vjp_of
+    from reference import functions as F
     from reference.vjp import elementwise_vjp_of
 
     rng = np.random.default_rng(5)

@@ -13,7 +13,6 @@ messages and verdicts as :func:`nnfs_ref.check_layer`.
 
 import copy
 import inspect
-
 from collections.abc import Callable, Sequence
 from typing import Any
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from nnfs_ref.table import format_rows
 
+
 @dataclasses.dataclass
 class Report:
     """The checks of one object (a layer, a loss, a network), printable as a table."""

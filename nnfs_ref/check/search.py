@@ -12,7 +12,6 @@ prints that case as a snippet that can be pasted and run.
 
 import dataclasses
 import inspect
-
 from collections.abc import Callable, Sequence
 from typing import Any
 

@@ -1,11 +1,11 @@
-"""check_functions / check_loss_function: function pairs as course assignments write them."""
+"""nnfs_ref.check.pairs: check_functions and check_loss_function on function pairs as course
+assignments write them."""
 
-import inspect
-import types
 
 import numpy as np
 import pairs as P
 import pytest
+from helpers import planted
 
 from nnfs_ref import check_functions, check_loss_function
 
@@ -45,18 +45,10 @@ def test_rows_are_named_after_the_arguments_and_options_pass_through():
     assert "not differentiated (not float arrays): options" in report.notes
 
 
-def planted(function, old, new):
-    source = inspect.getsource(P).partition("#: (function, the line")[0]
-    assert source.count(old) == 1, f"{old!r} must occur exactly once"
-    module = types.ModuleType("pairs_mutant")
-    exec(compile(source.replace(old, new), "pairs_mutant", "exec"), module.__dict__)
-    return module
-
-
 @pytest.mark.parametrize("function, old, new, row, words", P.BUGS,
                          ids=[f"{b[0]}:{b[3]}:{i}" for i, b in enumerate(P.BUGS)])
 def test_one_line_bugs_are_caught_and_named(function, old, new, row, words):
-    module = planted(function, old, new)
+    module = planted(P, old, new)
     name = function.replace("_backward", "").replace("_forward", "")
     report = cases(module)[name]()
     assert report.verdict == "fail", str(report)
@@ -113,7 +105,7 @@ def test_a_loss_that_raises_is_one_line():
 def test_reports_render_as_html_with_failures_marked():
     good = cases(P)["affine"]()._repr_html_()
     assert "<table>" in good and "FAIL" not in good and "OK: all 7 checks agree." in good
-    bad = cases(planted(*P.BUGS[2][:3]))["affine"]()._repr_html_()
+    bad = cases(planted(P, *P.BUGS[2][1:3]))["affine"]()._repr_html_()
     assert 'style="background:#fdd;font-weight:bold"><td>affine_forward / affine_backward</td>' \
         '<td>dw</td>' in bad
     assert "FAIL: dw has shape (3, 5), expected (5, 3) (transposed)" in bad
