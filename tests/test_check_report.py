@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nnfs_ref import check_layer
-from nnfs_ref.check.report import diagnose
+from nnfs_ref.check.report import CheckReport, Method, assert_ok, diagnose
 
 
 @pytest.mark.parametrize("actual, expected, words", [
@@ -28,3 +28,52 @@ def test_nan_prints_as_nan():
     text = str(check_layer(NanBias(3, 2), np.ones((4, 3))))
     assert "db                 (1, 2)  nan          nan" in text
     assert "yours nan vs expected" in text
+
+
+@pytest.mark.parametrize("method, text, directional, sampling", [
+    (Method(), "entries", False, False),
+    (Method("directions", 3), "directions (3 random)", True, False),
+    (Method("directions", 3, 5, True, 2),
+     "directions (3 random) + 5 sampled entries near 0 one by one + 2 at kinks the directions "
+     "crossed", True, True),
+    (Method("directions", 3, then_sampled=True), "directions (3 random), then sampled entries",
+     True, True),
+    (Method("fallback", sampled=10, size=10), "entries (a direction crossed a kink)", False,
+     False),
+    (Method("fallback", sampled=4, size=10),
+     "4 sampled entries of 10 (a direction crossed a kink)", False, True),
+])
+def test_the_method_is_a_field_and_its_words(method, text, directional, sampling):
+    assert (str(method), method.directional, method.sampling) == (text, directional, sampling)
+
+
+def test_a_report_that_could_not_run_says_why():
+    report = CheckReport.failed("Dense", "an oracle", ["a note"], "error",
+                                "your backward raised ValueError: no")
+    assert (report.ok, report.verdict, report.exit_code, report.checks) == \
+        (False, "error", 2, [])
+    assert str(report).splitlines()[-1] == "ERROR: your backward raised ValueError: no"
+    with pytest.raises(ValueError, match="verdict must be 'error' or 'cannot check'"):
+        CheckReport.failed("Dense", "an oracle", [], "fail", "no")
+
+
+def test_assert_ok_passes_an_ok_report_through_and_raises_with_the_table_otherwise():
+    good = check_layer(B.DenseW(3, 2), np.ones((2, 3)))
+    assert assert_ok(good) is good
+
+    class Wrong(B.DenseW):
+        def backward(self, dvalues):
+            super().backward(dvalues)
+            self.dW = self.dW * 2
+
+    bad = check_layer(Wrong(3, 2), np.random.default_rng(0).normal(size=(2, 3)))
+    with pytest.raises(AssertionError) as raised:
+        assert_ok(bad)
+    text = str(raised.value)
+    assert text.startswith("FAIL: 1 of 5 checks disagree (dW)") and "max abs err" in text
+
+
+def test_the_json_record_carries_the_method_as_words():
+    record = check_layer(B.DenseW(3, 2), np.ones((2, 3))).as_dict()
+    assert [(r["name"], r["mode"]) for r in record["rows"]][:2] == [("dinputs", "entries"),
+                                                                    ("dW", "entries")]
