@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nnfs_ref import check_layer
-from nnfs_ref.check.report import CheckReport, Method, assert_ok, diagnose
+from nnfs_ref.check.report import CheckReport, Method, assert_ok, diagnose, table_cells
 
 
 @pytest.mark.parametrize("actual, expected, words", [
@@ -25,9 +25,11 @@ def test_nan_prints_as_nan():
         def backward(self, dvalues):
             super().backward(dvalues)
             self.db = self.db * np.nan
-    text = str(check_layer(NanBias(3, 2), np.ones((4, 3))))
-    assert "db                 (1, 2)  nan          nan" in text
-    assert "yours nan vs expected" in text
+    report = check_layer(NanBias(3, 2), np.ones((4, 3)))
+    row = next(r for r in report.rows() if r["name"] == "db")
+    assert table_cells(row)[2:5] == ("(1, 2)", "nan", "nan")  # shape, max abs, max rel errors
+    assert [c.name for c in report.failures] == ["db"]
+    assert "yours nan vs expected" in report.failure_lines()[0]
 
 
 @pytest.mark.parametrize("method, text, directional, sampling", [

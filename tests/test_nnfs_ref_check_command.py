@@ -81,19 +81,15 @@ def test_params_and_json(folder):
                                                    "dvalues unchanged"]
 
 
+# (the usage errors that need no user module of this folder are rows of test_nnfs_ref_cli.py)
 @pytest.mark.parametrize("argv, message", [
     (["check", "bookstyle:Layer_Dense"], "cannot take --args []: missing a required argument"),
     (["check", "bookstyle:Nope"], "module 'bookstyle' has no 'Nope'"),
-    (["check", "./missing.py:Dense"], "no file './missing.py'"),
-    (["check", "nomodule:Dense"], "cannot import 'nomodule'"),
     (["check", "Dense"], "must look like module:Class"),
     (["check", "squeeze:Raises", "--args", "[2, 2]"],
      "your backward raised ValueError: not written yet"),
     (["check", "bookstyle:DenseW", "--args", "[2, 2]", "--params", "Q"],
      "has no float array Q"),
-    (["check", "bookstyle:DenseW", "--args", "[2, 2]", "--json", "/no/such/dir/r.json"],
-     "the folder /no/such/dir does not exist"),
-    (["check", "bookstyle:DenseW", "--args", "[2, "], "--args must be JSON"),
 ])
 def test_usage_errors_and_raising_code_exit_2_in_one_line(folder, argv, message):
     done = nnfs_ref(folder, *argv)

@@ -20,6 +20,8 @@ ROWS = [
     (["frobnicate"], ["invalid choice: 'frobnicate'"]),
     (["verify", "--seed", "-1"], ["--seed", "expected a non-negative integer, got -1"]),
     (["verify", "--examples", "0"], ["--examples", "expected a positive integer, got 0"]),
+    (["verify", "--examples", "x"], ["--examples", "got 'x'"]),
+    (["verify", "--rtol", "-1"], ["--rtol", "got -1"]),
     (["verify", "--jobs", "0"], ["--jobs", "got 0"]),
     (["verify", "--scale-tol", "inf"], ["--scale-tol", "finite", "got inf"]),
     (["verify", "--rtol", "nan"], ["--rtol", "got nan"]),
