@@ -34,6 +34,7 @@ from reference.vjp import (
     elementwise_vjp_of,
     fused_scale,
     logits_scale,
+    network_scales,
     saturation_scales,
 )
 
@@ -254,9 +255,10 @@ def _network(rng, settings):
     net.backward(labels)
     expected_loss, grads = value_and_grad_of(F.network_loss)(params, inputs, labels)
     checks = [settings.compare("loss", loss, expected_loss, logits_scale(net.dense2.output))]
+    scales = network_scales(params, inputs)
     for key, actual in net.gradients().items():
-        checks += [settings.compare(f"{key}.d{name}", actual[name], grads[key][name])
-                   for name in ("weights", "biases")]
+        checks += [settings.compare(f"{key}.d{name}", actual[name], grads[key][name],
+                                    scales[key][name]) for name in ("weights", "biases")]
     return checks
 
 

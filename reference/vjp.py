@@ -52,6 +52,27 @@ def fused_scale(logits):
     return 1.0 / len(logits)
 
 
+def network_scales(params, inputs):
+    """Rounding scales of the seed network's parameter gradients, ``{layer: {name: scale}}``.
+
+    The fused gradient ``(s - onehot) / N`` rounds at ~1e-16 of :func:`fused_scale`
+    (``1 / N``) whatever its size; going back, each gradient is a sum of products of
+    that with ``|h|`` (dense2's weights), ``|W2|`` and ``|X|`` (dense1's), so its
+    rounding is ~1e-16 of the same sums of absolute values: ``|h|.T @ U`` and
+    ``|X|.T @ (U @ |W2|.T)`` with ``U`` the ``1 / N`` array (the ReLU mask only lowers
+    them). When every sample is confidently right, every gradient is far below these.
+    """
+    w1, b1 = params["dense1"]["weights"], params["dense1"]["biases"]
+    w2 = params["dense2"]["weights"]
+    hidden = np.maximum(0.0, inputs @ w1 + b1)
+    upstream = np.full((len(inputs), w2.shape[1]), fused_scale(inputs))
+    back = upstream @ np.abs(w2).T
+    return {"dense1": {"weights": float((np.abs(inputs).T @ back).max()),
+                       "biases": float(back.sum(axis=0).max())},
+            "dense2": {"weights": float((np.abs(hidden).T @ upstream).max()),
+                       "biases": float(upstream.sum(axis=0).max())}}
+
+
 @functools.lru_cache(maxsize=None)
 def elementwise_vjp_of(fn, length):
     """:func:`vjp_of` of an elementwise ``fn`` at arrays of any shape of at most ``length``

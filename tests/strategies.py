@@ -1,15 +1,19 @@
 """Hypothesis strategies: draw sizes and choices first, then the arrays that fit them.
 
 The arrays come from :mod:`reference.cases`, the case builders ``verify`` uses
-too, given a NumPy generator seeded by Hypothesis (continuous random values:
-no two entries of a row equal, so no upstream gradient is accidentally
-constant). Hypothesis draws the sizes, the scales and the awkward points (the
+too, given a :class:`Draws` in place of a NumPy generator: each array the
+builder asks for is drawn by Hypothesis, entry by entry (``hypothesis.extra.numpy``),
+so that a failure shrinks to small sizes and simple values, not to a seed.
+Hypothesis draws the sizes, the scales and the awkward points too (the
 fraction of exact zeros at the ReLU kink, the rows whose true-class
-prediction sits on a clip point and which point), so that it can shrink them.
+prediction sits on a clip point and which point).
 """
+
+import math
 
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from reference import cases
 
@@ -24,10 +28,69 @@ zero_fractions = st.sampled_from(cases.ZERO_FRACTIONS)
 one_hot = cases.one_hot
 
 
+#: Arrays of at most this many entries are drawn entry by entry (Hypothesis keeps 8 kB of
+#: choices per example); a larger one comes from a generator seeded by a drawn seed.
+SHRINKABLE = 64
+
+
+#: ``normal``'s values: 0 (where shrinking goes) or magnitudes 1e-3 to 4, as a normal draw
+#: gives them; never 1e-308, which a scale of 1e-3 would make subnormal (XLA flushes those
+#: to 0, so JAX's ReLU and NumPy's would differ on the sign of an input that is not there).
+NORMAL = st.one_of(st.just(0.0), st.floats(1e-3, 4.0), st.floats(-4.0, -1e-3))
+
+
+class Draws:
+    """The methods of a ``numpy.random.Generator`` the case builders call, drawn by Hypothesis.
+
+    ``normal`` gives values of :data:`NORMAL` (scaled), ``random`` and ``uniform`` in
+    [low, high), ``integers`` and ``choice`` indices. Every draw shrinks toward 0 (or
+    the low end, or the first choice); an array of more than :data:`SHRINKABLE` entries
+    comes from one generator seeded by a drawn seed.
+    """
+
+    def __init__(self, draw):
+        self.draw, self.big = draw, None
+
+    def _drawn(self, size, elements, dtype=np.float64):
+        shape = () if size is None else tuple(np.atleast_1d(size).tolist())
+        if math.prod(shape) > SHRINKABLE:
+            return None
+        values = self.draw(arrays(dtype, shape, elements=elements, fill=st.nothing()))
+        return values.item() if size is None else values
+
+    def _generator(self):
+        if self.big is None:
+            self.big = np.random.default_rng(self.draw(seeds))
+        return self.big
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        values = self._drawn(size, NORMAL)
+        if values is None:
+            return self._generator().normal(loc, scale, size)
+        return loc + scale * values
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        values = self._drawn(size, st.floats(low, high, exclude_max=True,
+                                             allow_subnormal=False))
+        return self._generator().uniform(low, high, size) if values is None else values
+
+    def random(self, size=None):
+        return self.uniform(0.0, 1.0, size)
+
+    def integers(self, low, high=None, size=None):
+        low, high = (0, low) if high is None else (low, high)
+        values = self._drawn(size, st.integers(low, high - 1), np.int64)
+        return self._generator().integers(low, high, size) if values is None else values
+
+    def choice(self, options, size=None):
+        options = np.asarray(options)
+        return options[self.integers(0, len(options), size)]
+
+
 @st.composite
 def generators(draw):
-    """A seeded ``numpy.random.Generator``."""
-    return np.random.default_rng(draw(seeds))
+    """A :class:`Draws`: the case builders' random numbers, drawn by Hypothesis."""
+    return Draws(draw)
 
 
 @st.composite

@@ -9,7 +9,7 @@ import manual
 from nnfs_ref.check.twin import value_and_grad_of
 from reference import functions as F
 from reference.network import SeedNetwork
-from reference.vjp import logits_scale
+from reference.vjp import logits_scale, network_scales
 
 KEYS = [(layer, name) for layer in ("dense1", "dense2") for name in ("weights", "biases")]
 
@@ -22,10 +22,11 @@ def test_network_gradients_match_jax_grad(case):
     net.backward(y)
     expected_loss, grads = value_and_grad_of(F.network_loss)(params, X, y.astype(np.int64))
     assert_agrees("loss", loss, expected_loss, scale=logits_scale(net.dense2.output))
+    scales = network_scales(params, X)
     for key, name in KEYS:
         actual = net.gradients()[key][name]
         assert_array(actual, params[key][name].shape, np.float64)
-        assert_agrees(f"{key}.d{name}", actual, grads[key][name])
+        assert_agrees(f"{key}.d{name}", actual, grads[key][name], scale=scales[key][name])
 
 
 def _numpy_loss(params, X, y):
