@@ -37,7 +37,7 @@ def measure(repeats=5, cases=CASES):
     """One record per case of ``cases`` (default :data:`CASES`): median and min seconds,
     forward calls, the verdict."""
     import manual
-    from nnfs_ref import check_layer
+    from nnfs_ref.check import check_layer
 
     records = []
     rng = np.random.default_rng(0)

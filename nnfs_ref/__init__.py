@@ -15,16 +15,24 @@ CHECKER = ("CheckReport", "Settings", "UserCodeError", "assert_functions",
 __all__ = list(CHECKER)
 
 
+def installed_version():
+    """The installed distribution's version, looked up when asked for (importlib.metadata
+    costs every import 0.04 s); "(not installed)" in a checkout that is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nnfs-ref")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def __getattr__(name):
     if name in CHECKER:
         from nnfs_ref import check
 
         return getattr(check, name)
-    # the version is looked up when asked for (importlib.metadata costs every import 0.04 s)
     if name == "__version__":
-        from nnfs_ref.cli import version
-
-        return version()
+        return installed_version()
     raise AttributeError(f"module 'nnfs_ref' has no attribute {name!r}")
 
 

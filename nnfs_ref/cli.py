@@ -426,15 +426,6 @@ def _add_docs(sub):
     docs.set_defaults(run=cmd_docs)
 
 
-def version():
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("nnfs-ref")
-    except PackageNotFoundError:  # run from a checkout that is not installed
-        return "(not installed)"
-
-
 class _VersionAction(argparse.Action):
     """``--version``: print ``nnfs-ref X.Y.Z`` and exit, looking the version up only then
     (importlib.metadata takes 0.04 s, which every other command would pay)."""
@@ -443,7 +434,9 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        print(f"{parser.prog} {version()}")
+        from nnfs_ref import installed_version
+
+        print(f"{parser.prog} {installed_version()}")
         parser.exit()
 
 
