@@ -139,9 +139,9 @@ def _directional_finding(probe):
         "one agree: the error is spread thin over many entries")
     if located is not None:
         message = f"found by halving: {located}; " + message
-    return (GradientCheck(probe.name, a.shape, x.shape, failed.max_abs, failed.max_rel,
-                          check.worst_index, False, failed.ratio, check.actual_worst,
-                          check.expected_worst),
+    return (dataclasses.replace(failed, ok=False, worst_index=check.worst_index,
+                                actual_worst=check.actual_worst,
+                                expected_worst=check.expected_worst),
             Finding(dataclasses.replace(method, then_sampled=True), finding.kinks, message))
 
 
@@ -162,8 +162,7 @@ def _entry_finding(probe, entries, method):
     allowance = atol + estimate.error[index]
     sub = compare(probe.name, a[index], expected, rtol, scale_tol, atol=allowance)
     worst = None if sub.worst_index is None else tuple(int(i) for i in listed[sub.worst_index[0]])
-    check = GradientCheck(probe.name, a.shape, x.shape, sub.max_abs, sub.max_rel, worst, sub.ok,
-                          sub.ratio, sub.actual_worst, sub.expected_worst)
+    check = dataclasses.replace(sub, shape=a.shape, expected_shape=x.shape, worst_index=worst)
     kinks = int(estimate.kink[index].sum())
     whole = entries is None  # in C order, so the arrays take their shape back
     if not sub.ok:
@@ -188,8 +187,8 @@ def _entry_finding(probe, entries, method):
                "did each take all of it?)")
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = abs(joint.yours - nearest) / abs(nearest) if nearest else float("inf")
-    return (GradientCheck(probe.name, a.shape, x.shape, abs(joint.yours - nearest), rel, None,
-                          False, joint.ratio),
+    return (GradientCheck(probe.name, a.shape, x.shape, max_abs=abs(joint.yours - nearest),
+                          max_rel=rel, worst_index=None, ok=False, ratio=joint.ratio),
             Finding(method, kinks, message))
 
 
@@ -198,5 +197,6 @@ def _directional_check(name, a, found):
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = np.where(err == 0, 0.0, err / np.abs(found.expected))
     nan = bool(np.isnan(a).any())
-    return GradientCheck(name, a.shape, a.shape, float("nan") if nan else float(err.max()),
-                         float("nan") if nan else float(rel.max()), None, found.ok, found.ratio)
+    return GradientCheck(name, a.shape, a.shape, max_abs=float("nan") if nan else float(err.max()),
+                         max_rel=float("nan") if nan else float(rel.max()), worst_index=None,
+                         ok=found.ok, ratio=found.ratio)
