@@ -158,9 +158,11 @@ class Session:
                            self.warnings, findings, owners=self.owners, culprit=culprit)
 
     def warn(self, text):
-        """A warning in the report, and a Python ``UserWarning`` naming the subject."""
+        """A warning in the report, and a Python ``UserWarning`` naming the subject, shown
+        at the line that called the front end (warn <- front end's body <- its lambda <-
+        :meth:`run` <- the front end <- the caller)."""
         self.warnings.append(text)
-        python_warnings.warn(f"{self.title}: {text}", UserWarning, stacklevel=4)
+        python_warnings.warn(f"{self.title}: {text}", UserWarning, stacklevel=6)
 
 
 def lower_precision(dtype, what, notes):
