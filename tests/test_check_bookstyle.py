@@ -89,7 +89,7 @@ def test_a_missing_method_is_one_line():
         def forward(self, inputs):
             self.output = inputs
     report = check_layer(NoBackward(), X)
-    assert report.summary() == "ERROR: NoBackward has no method backward()"
+    assert report.summary() == "ERROR: NoBackward has no method backward() (its methods: forward)"
 
 
 def test_training_argument_is_passed_and_reported():
@@ -209,17 +209,38 @@ def test_parameters_in_other_names_are_found():
 
 
 def test_an_array_without_gradient_warns():
+    class Scaled(B.DenseW):
+        def __init__(self, n_inputs, n_neurons):
+            super().__init__(n_inputs, n_neurons)
+            self.gain = np.full((1, n_neurons), 2.0)
+
+        def forward(self, inputs):
+            super().forward(inputs)
+            self.output = self.output * self.gain
+
+        def backward(self, dvalues):
+            super().backward(dvalues * self.gain)
+
+    with pytest.warns(UserWarning, match="gain has no gradient"):
+        report = check_layer(Scaled(4, 3), X)
+    assert "WARNING: gain has no gradient" in str(report)
+    assert report.ok  # the rest is right
+
+
+def test_a_weight_whose_gradient_cannot_be_found_fails_and_names_what_backward_set():
     class Hidden(B.DenseW):
         def backward(self, dvalues):
             super().backward(dvalues)
-            self.grad_W = self.dW
+            self.stash = self.dW
             del self.dW
-    with pytest.warns(UserWarning, match="W has no gradient"):
+    with pytest.warns(UserWarning, match="backward set stash, which the checker could not "
+                                         "match"):
         report = check_layer(Hidden(4, 3), X)
-    assert "WARNING: W has no gradient" in str(report)
-    explicit = check_layer(Hidden(4, 3), X, params=["W", "b"])
+    assert [c.name for c in report.failures] == ["dW"]
+    assert "backward did not set dW" in str(report)
+    with pytest.warns(UserWarning, match="stash"):
+        explicit = check_layer(Hidden(4, 3), X, params=["W", "b"])
     assert [c.name for c in explicit.failures] == ["dW"]
-    assert "backward did not set dW" in str(explicit)
 
 
 def test_an_unset_gradient_is_named():

@@ -88,7 +88,8 @@ def test_a_raising_method_is_one_line_naming_it():
     with pytest.raises(UserCodeError, match=r"^your backward raised ValueError: shapes \(4,3\) "
                                             r"and \(4,3\) not aligned$"):
         contract.call(Broken(), "backward", np.ones(2))
-    with pytest.raises(UserCodeError, match=r"^Broken has no method forward\(\)$"):
+    with pytest.raises(UserCodeError, match=r"^Broken has no method forward\(\) \(its methods: "
+                                            r"backward\)$"):
         contract.call(Broken(), "forward", np.ones(2))
 
 

@@ -21,7 +21,9 @@ Everything the checker does to a user's object goes through here:
 import contextlib
 import copy
 import dataclasses
+import difflib
 import inspect
+import re
 
 import numpy as np
 
@@ -53,12 +55,41 @@ def invoke(fn, what, *args, **kwargs):
         raise UserCodeError(f"your {what} raised {one_line(exc)}") from exc
 
 
+#: The names each role's method goes by in the wild, in order of preference.
+METHOD_NAMES = {
+    "forward": ("forward", "forward_pass", "forward_propagation", "fprop"),
+    "backward": ("backward", "backward_pass", "backward_propagation", "backprop", "bprop"),
+}
+
+
+def method_name(obj, role):
+    """The name of ``obj``'s method for ``role`` (``"forward"``: ``forward``, ``forward_pass``,
+    ``forward_propagation``...), or a UserCodeError that lists the methods it has."""
+    for name in METHOD_NAMES.get(role, (role,)):
+        if callable(getattr(obj, name, None)):
+            return name
+    raise UserCodeError(missing_method(obj, role))
+
+
+def missing_method(obj, role):
+    """``"X has no method backward() (its methods: bacward, forward; did you mean
+    bacward?)"``."""
+    cls = obj if inspect.isclass(obj) else type(obj)
+    methods = sorted(name for name in dir(cls) if not name.startswith("_")
+                     and callable(getattr(cls, name, None)))
+    text = f"{cls.__name__} has no method {role}()"
+    if not methods:
+        return text + " (it has no methods)"
+    close = difflib.get_close_matches(role, methods, n=1, cutoff=0.75)
+    return text + f" (its methods: {', '.join(methods)}" + (
+        f"; did you mean {close[0]}?)" if close else ")")
+
+
 def call(obj, method, *args, **kwargs):
-    """``obj.<method>(*args, **kwargs)``; a missing method or any exception is a UserCodeError."""
-    fn = getattr(obj, method, None)
-    if not callable(fn):
-        raise UserCodeError(f"{type(obj).__name__} has no method {method}()")
-    return invoke(fn, method, *args, **kwargs)
+    """``obj.<method>(*args, **kwargs)`` under the method's own name (``forward_pass`` for
+    ``"forward"``); a missing method or any exception is a UserCodeError."""
+    name = method_name(obj, method)
+    return invoke(getattr(obj, name), name, *args, **kwargs)
 
 
 def _positional(fn):
@@ -71,20 +102,25 @@ def _positional(fn):
     return [p for p in sig.parameters.values() if p.kind in kinds], sig.parameters
 
 
+def _is_training_flag(name):
+    """``training``, ``_training``, ``is_training``, ``train``, ``train_mode``..."""
+    return re.fullmatch(r"_*(is_?)?train(ing)?(_?mode)?", name.lower()) is not None
+
+
 def forward_keywords(obj, what="forward(inputs) or forward(inputs, training)"):
-    """The keywords ``forward`` is called with: ``{"training": True}`` if it takes them."""
-    fn = getattr(obj, "forward", None)
-    if not callable(fn):
-        raise UserCodeError(f"{type(obj).__name__} has no method forward(): expected {what}")
-    positional, parameters = _positional(fn)
-    if "training" in parameters:
-        return {"training": True}
+    """The keywords ``forward`` is called with: ``{"training": True}`` when it takes a
+    training flag, by whatever name (``_training``, ``is_training``, ``train``)."""
+    name = method_name(obj, "forward")
+    positional, parameters = _positional(getattr(obj, name))
+    flags = [p for p in parameters if _is_training_flag(p)]
+    if flags:
+        return {flags[0]: True}
     if positional is None:
         return {}
     required = [p.name for p in positional if p.default is inspect.Parameter.empty]
     if len(required) > 1 and what.startswith("forward(inputs)"):
-        raise UserCodeError(f"{type(obj).__name__}.forward takes ({', '.join(required)}): "
-                            f"expected {what}")
+        raise UserCodeError(f"{type(obj).__name__}.{name} takes ({', '.join(required)}): "
+                            f"expected {what.replace('forward', name)}")
     return {}
 
 
@@ -92,8 +128,9 @@ def is_loss(obj):
     """Whether ``obj`` (a class or an instance) is a loss: its ``backward`` takes
     ``(dvalues, y_true)``, where a layer's takes ``(dvalues)``."""
     try:
-        parameters = list(inspect.signature(getattr(obj, "backward", None)).parameters.values())
-    except (TypeError, ValueError):
+        backward = getattr(obj, method_name(obj, "backward"))
+        parameters = list(inspect.signature(backward).parameters.values())
+    except (UserCodeError, TypeError, ValueError):
         return False
     if inspect.isclass(obj):
         parameters = parameters[1:]  # self
@@ -218,6 +255,56 @@ class Slot:
         return f"d{self.attr}" if self.key is None else f"d{self.attr}[{self.key!r}]"
 
 
+#: Short names of what an array is: ``W`` and ``weights`` are both a weight.
+_SHORT = {"w": "weight", "b": "bias", "x": "input", "biase": "bias"}
+
+
+def array_key(name):
+    """What an array's name says it is, for matching gradients to arrays: ``weights``,
+    ``weight``, ``W``, ``_w`` -> ``"weight"``; ``inputs``, ``x`` -> ``"input"``."""
+    key = name.lstrip("_").lower()
+    if len(key) > 3 and key.endswith("s"):
+        key = key[:-1]
+    return _SHORT.get(key, key)
+
+
+def gradient_key(name):
+    """The :func:`array_key` of the array a gradient's name is about, or None: ``dweights``,
+    ``d_weights``, ``dWeights``, ``dweight``, ``_dw``, ``grad_W``, ``W_grad``,
+    ``weights_gradient`` -> ``"weight"``; ``dinputs``, ``d_input``, ``dx`` -> ``"input"``."""
+    bare = name.lstrip("_")
+    for pattern in (r"d_?(.+)", r"grad_?(.+)", r"(.+?)_?grad(ient)?s?"):
+        match = re.fullmatch(pattern, bare, flags=re.IGNORECASE)
+        if match and match.group(1):
+            return array_key(match.group(1))
+    return None
+
+
+def written_arrays(obj, before):
+    """The names of the float arrays ``obj`` holds that the call since ``before`` (from
+    :func:`snapshot_values` of :func:`attribute_slots`) set: new ones, or new values."""
+    return [name for name, value in vars(obj).items()
+            if is_float_array(value) and was_set(obj, Slot(name), before)] \
+        if hasattr(obj, "__dict__") else []
+
+
+def attribute_slots(obj):
+    """A slot for every array attribute of ``obj`` (to see afterwards what a call set)."""
+    return [Slot(name) for name, value in vars(obj).items() if isinstance(value, np.ndarray)] \
+        if hasattr(obj, "__dict__") else []
+
+
+def gradient_among(obj, names, key, shape, prefer):
+    """The name among ``names`` (attributes of ``obj``) whose gradient key is ``key``:
+    ``prefer`` (the book's name) if there, else one holding an array of ``shape``, else
+    the first; None when none matches."""
+    matching = [n for n in names if gradient_key(n) == key]
+    if prefer in matching:
+        return prefer
+    fitting = [n for n in matching if np.shape(getattr(obj, n)) == tuple(shape)]
+    return (fitting or matching or [None])[0]
+
+
 def is_float_array(value):
     return isinstance(value, np.ndarray) and value.dtype.kind == "f"
 
@@ -269,23 +356,66 @@ def was_set(obj, slot, before):
     return value.shape != old_copy.shape or not np.array_equal(value, old_copy, equal_nan=True)
 
 
-#: The book's regularizer strengths and the parameter each applies to.
-BOOK_REGULARIZERS = (("weights", "weight_regularizer_l1", "weight_regularizer_l2"),
-                     ("biases", "bias_regularizer_l1", "bias_regularizer_l2"))
+#: A regularizer strength's name: the book's ``weight_regularizer_l1`` and the spellings
+#: of the wild (``weight_L1``, ``weight_regulariser_l2``, ``weight_reg_l2``, ``bias_l2``).
+STRENGTH = re.compile(r"(weight|bias)_?(regulari[sz]er|regularization|reg)?_?l([12])",
+                      re.IGNORECASE)
+#: Words of a number that may be a penalty strength the checker does not read.
+PENALTY_WORDS = ("l1", "l2", "reg", "lambda", "decay", "penalty")
 
 
-def book_regularizers(obj):
-    """``{param: (l1, l2)}`` for the book's nonzero strengths on an object that has them."""
-    found = {}
-    for param, l1_name, l2_name in BOOK_REGULARIZERS:
-        l1, l2 = (float(getattr(obj, name, 0) or 0) for name in (l1_name, l2_name))
-        if (l1 or l2) and getattr(obj, param, None) is not None:
-            found[param] = (l1, l2)
+def _strengths(obj):
+    """``[(attribute, "weight" or "bias", 1 or 2, value)]`` of the strengths ``obj`` holds."""
+    found = []
+    for name, value in vars(obj).items() if hasattr(obj, "__dict__") else ():
+        match = STRENGTH.fullmatch(name)
+        if match and isinstance(value, (int, float)) and not isinstance(value, bool):
+            found.append((name, match.group(1).lower(), int(match.group(3)), float(value)))
     return found
 
 
+def _parameter_named(obj, key):
+    """The attribute holding the array that ``key`` (``"weight"``, ``"bias"``) names:
+    ``weights``, else one whose :func:`array_key` is ``key`` (``W``)."""
+    book = {"weight": "weights", "bias": "biases"}[key]
+    if is_float_array(getattr(obj, book, None)):
+        return book
+    return next((name for name, value in vars(obj).items()
+                 if is_float_array(value) and array_key(name) == key), None)
+
+
+def book_regularizers(obj):
+    """``{param: (l1, l2)}`` for the nonzero strengths of the book's penalties an object
+    holds, under the book's names or the wild's (:data:`STRENGTH`), ``param`` being the
+    attribute they apply to (``weights``, or ``W``)."""
+    found = {}
+    for _, key, order, value in _strengths(obj):
+        param = _parameter_named(obj, key)
+        if value and param is not None:
+            l1, l2 = found.get(param, (0.0, 0.0))
+            found[param] = (value, l2) if order == 1 else (l1, value)
+    return found
+
+
+def strength_names(obj):
+    """The strengths read under a name that is not the book's (for the report's note)."""
+    return [name for name, _, _, value in _strengths(obj)
+            if value and not re.fullmatch(r"(weight|bias)_regularizer_l[12]", name)]
+
+
+def unread_strengths(obj):
+    """Nonzero numbers whose names suggest a penalty the checker does not read
+    (``weight_decay``, ``lambda_``): each gets a warning, never silence."""
+    read = {name for name, *_ in _strengths(obj)}
+    return [(name, value) for name, value in (vars(obj).items() if hasattr(obj, "__dict__")
+                                              else ())
+            if name not in read and isinstance(value, (int, float))
+            and not isinstance(value, bool) and value
+            and any(word in name.lower() for word in PENALTY_WORDS)]
+
+
 def book_penalty(obj):
-    """The book's penalty: ``l1 * sum|p| + l2 * sum p**2`` for weights and biases."""
+    """The book's penalty: ``l1 * sum|p| + l2 * sum p**2`` for each penalized array."""
     total = 0.0
     for param, (l1, l2) in book_regularizers(obj).items():
         values = np.asarray(getattr(obj, param), dtype=np.float64)

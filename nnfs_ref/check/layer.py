@@ -21,6 +21,7 @@ from nnfs_ref.check.session import (
     Session,
     as_float64,
     lower_precision,
+    same,
     streams,
 )
 from nnfs_ref.check.settings import Settings
@@ -33,6 +34,7 @@ class Caller:
 
     def __init__(self, layer, randomness):
         self.layer = layer
+        self.name = contract.method_name(layer, "forward")
         self.keywords = contract.forward_keywords(layer)
         self.randomness = randomness
         self.start = randomness.snapshot()
@@ -47,7 +49,7 @@ class Caller:
 
     def describe(self):
         args = ", ".join(["inputs"] + [f"{k}={v}" for k, v in self.keywords.items()])
-        return f"forward({args})"
+        return f"{self.name}({args})"
 
 
 def output_of(obj):
@@ -139,16 +141,22 @@ def _check_layer(session, layer, x, fn, params, penalty):
     candidates = _explicit_slots(layer, params) if params is not None else \
         contract.array_slots(layer)
     caller = Caller(layer, session.randomness)
-    if caller.keywords:
-        session.note_first(f"called as {caller.describe()}")
+    backward = contract.method_name(layer, "backward")
+    if caller.keywords or caller.name != "forward" or backward != "backward":
+        session.note_first(f"called as {caller.describe()}"
+                           + (f" and {backward}(dvalues)" if backward != "backward" else ""))
     restored = session.lift(layer, candidates)
     handed = x
-    x, = session.hand(inputs=handed)  # a copy: the checks differentiate the inputs as given
+    x, = session.hand(inputs=handed, to=caller.name)  # the checks differentiate a copy
     output, random = session.pin(
         lambda replay: caller.forward(handed, replay),
         "forward is random: two forwards on the same input differ even with "
         f"{session.randomness.describe()} restored; hold its randomness in a "
         "np.random.Generator attribute or draw from np.random")
+    if not same(handed, x):  # every expected value would be of other inputs: stop here
+        session.notes.append(f"the gradients were not checked: your {caller.name} wrote into "
+                             "its inputs")
+        return [], {}
     if random:
         session.notes.append(f"forward is random: {session.randomness.describe()} replayed "
                              "before every forward, so each uses the same draws")
@@ -158,51 +166,108 @@ def _check_layer(session, layer, x, fn, params, penalty):
     lower_precision(output.dtype, "forward", session.notes)
     # arrays that forward replaces are caches, not parameters
     slots = [s for s in candidates if params is not None or restored.kept(s)]
+    created = [] if params is not None else _created(layer, candidates, handed)
+    first = {slot: slot.get(layer) for slot in created}
     dvalues = streams(session.settings.seed)[0].standard_normal(output.shape)
-    gradient_slots = [g for s in slots for g in s.gradient_slots(layer)]
-    before = contract.snapshot_values(layer, gradient_slots + [Slot("dinputs")])
     caller.forward(handed)
+    created = [slot for slot in created if slot.get(layer) is first[slot]]  # not caches
+    if created:
+        session.lift(layer, created)
+        slots += created
+        session.notes.append("parameters created by the first forward: "
+                             + ", ".join(map(str, created)))
+    gradient_slots = [g for s in slots for g in s.gradient_slots(layer)]
+    before = contract.snapshot_values(layer, gradient_slots + contract.attribute_slots(layer))
     handed = dvalues
-    dvalues, = session.hand(dvalues=handed)
-    call(layer, "backward", handed)
-    dinputs = getattr(layer, "dinputs", None) \
-        if contract.was_set(layer, Slot("dinputs"), before) else None
-    found, unset, warnings = parameters(layer, slots, before, params is not None)
-    for w in warnings:
+    dvalues, = session.hand(dvalues=handed, to=backward)
+    returned = call(layer, "backward", handed)
+    read = read_gradients(layer, slots, before, returned, params is not None, x.shape)
+    for w in read.warnings:
         session.warn(w)
-    objective_penalty = _penalty(layer, penalty, session.notes)
+    if read.renamed:
+        session.notes.append(read.renamed)
+    objective_penalty = _penalty(layer, penalty, session)
     if fn is not None:
-        return _twin_rows(session, layer, fn, x, dvalues, output, dinputs, found, unset)
+        return _twin_rows(session, layer, fn, x, dvalues, output, read)
     magnitude = float(np.sum(np.abs(dvalues * output)))
-    return _fd_rows(session, layer, caller, x, dvalues, dinputs, found, unset,
-                    objective_penalty, magnitude)
+    return _fd_rows(session, layer, caller, x, dvalues, read, objective_penalty, magnitude)
 
 
-def parameters(layer, slots, before, explicit):
-    """``(found, unset, warnings)``: (slot, gradient) pairs; slots backward left unset."""
+def _created(layer, before, inputs):
+    """Float arrays the first forward created that are not caches of the inputs: created
+    parameters (``if self.W is None: self.W = ...``). Each must be the same object after
+    the next forward (a cache is made again), which the caller checks."""
+    known = set(before)
+    return [s for s in contract.array_slots(layer) if s not in known and s.key is None
+            and not np.shares_memory(s.get(layer), inputs)]
+
+
+@dataclasses.dataclass
+class Gradients:
+    """What ``backward`` gave: ``dinputs`` (named ``inputs_name``), the (slot, gradient
+    slot) pairs found, the slots left unset, the warnings, and a note when a name or a
+    returned value was read (``renamed``)."""
+
+    dinputs: object
+    inputs_name: str
+    found: list
+    unset: list
+    warnings: list
+    renamed: str = ""
+
+
+def read_gradients(layer, slots, before, returned, explicit, inputs_shape):
+    """The gradients ``backward`` set (or returned), by the book's names or the wild's
+    (``d_weights``, ``dWeights``, ``dweight``, ``grad_W``, ``dx``...)."""
+    written = [n for n in contract.written_arrays(layer, before)
+               if n not in {s.attr for s in slots}]
+    name = contract.gradient_among(layer, written, "input", inputs_shape, "dinputs")
+    renamed = []
+    if name is not None:
+        dinputs = getattr(layer, name)
+        if name != "dinputs":
+            renamed.append(f"dinputs read from {name}")
+    elif isinstance(returned, np.ndarray) and returned.dtype.kind == "f":
+        dinputs, name = returned, "dinputs"
+        renamed.append("backward returned dinputs")
+    else:
+        dinputs, name = None, "dinputs"
     found, unset, warnings = [], [], []
     for slot in slots:
         where = [g for g in slot.gradient_slots(layer) if contract.was_set(layer, g, before)]
+        if not where and slot.key is None:
+            other = contract.gradient_among(layer, [n for n in written if n != name],
+                                            contract.array_key(slot.attr),
+                                            np.shape(slot.get(layer)), slot.gradient_name)
+            if other is not None:
+                where = [Slot(other)]
+                renamed.append(f"{slot.gradient_name} read from {other}")
         if where:
             found.append((slot, where[0]))
-        elif explicit or str(slot) in ("weights", "biases"):
+        elif explicit or contract.array_key(slot.attr) in ("weight", "bias"):
             unset.append(slot)
         else:
             warnings.append(f"{slot} has no gradient: backward set no {slot.gradient_name}, so "
                             f"it is not checked (name it with params= if its gradient is "
                             "stored elsewhere, or params=[] if it is a constant)")
-    return found, unset, warnings
+    unmatched = [n for n in written if n != name and all(str(g) != n for _, g in found)]
+    if unset and unmatched:
+        warnings.append(f"backward set {', '.join(unmatched)}, which the checker could not "
+                        "match to a parameter (name them with params=)")
+    return Gradients(dinputs, name, found, unset, warnings,
+                     "; ".join(renamed) if renamed else "")
 
 
-def _penalty(layer, penalty, notes):
-    """The penalty function of the parameters' objective (or None), noted."""
+def _penalty(layer, penalty, session):
+    """The penalty function of the parameters' objective (or None), noted; a number whose
+    name suggests a penalty the checker does not read is a warning."""
     if penalty is False:
         return None
     if penalty is not None:
         if not callable(penalty):
             raise TypeError(f"penalty must be callable as penalty(layer), got "
                             f"{type(penalty).__name__}")
-        notes.append("parameters' objective: sum(dvalues * output) + penalty(layer)")
+        session.notes.append("parameters' objective: sum(dvalues * output) + penalty(layer)")
 
         def user_penalty(obj):
             try:
@@ -210,23 +275,29 @@ def _penalty(layer, penalty, notes):
             except Exception as exc:
                 raise UserCodeError(f"your penalty raised {contract.one_line(exc)}") from exc
         return user_penalty
+    for name, value in contract.unread_strengths(layer):
+        session.warn(f"{name} = {value:g} looks like a penalty strength, but is not one the "
+                     "checker reads (weight_regularizer_l1/l2, bias_regularizer_l1/l2 and their "
+                     "spellings): if backward adds its gradient, give penalty=")
     found = contract.book_regularizers(layer)
     if not found:
         return None
-    notes.append("parameters' objective: sum(dvalues * output) + the book's penalties ("
-                 + contract.describe_regularizers(found) + ")")
+    names = contract.strength_names(layer)
+    session.notes.append("parameters' objective: sum(dvalues * output) + the book's penalties ("
+                         + contract.describe_regularizers(found) + ")"
+                         + (f", strengths read from {', '.join(names)}" if names else ""))
     return contract.book_penalty
 
 
-def _fd_rows(session, layer, caller, x, dvalues, dinputs, found, unset, penalty, magnitude):
+def _fd_rows(session, layer, caller, x, dvalues, read, penalty, magnitude):
     rng = streams(session.settings.seed)[1]
     batch = x.shape[0] if x.ndim > 1 else None
 
     def objective(inputs_):
         return float(np.sum(dvalues * caller.forward(inputs_)))
 
-    rows = [(None, "dinputs", dinputs, objective, x)]
-    for slot, gradient in found:
+    rows = [(None, read.inputs_name, read.dinputs, objective, x)]
+    for slot, gradient in read.found:
         def objective_param(value, slot=slot):
             slot.set(layer, value)
             total = objective(x)
@@ -247,7 +318,7 @@ def _fd_rows(session, layer, caller, x, dvalues, dinputs, found, unset, penalty,
                 finding = dataclasses.replace(finding, message=hint or finding.message)
         checks.append(check)
         findings[name] = finding
-    for slot in unset:
+    for slot in read.unset:
         check, finding = numeric_finding(slot.gradient_name, None, None, slot.get(layer),
                                          session.settings, rng)
         checks.append(check)
@@ -255,20 +326,21 @@ def _fd_rows(session, layer, caller, x, dvalues, dinputs, found, unset, penalty,
     return checks, findings
 
 
-def _twin_rows(session, layer, fn, x, dvalues, output, dinputs, found, unset):
+def _twin_rows(session, layer, fn, x, dvalues, output, read):
     from nnfs_ref.check.twin import enable_x64, twin_rows, vjp_of
 
     enable_x64()
-    named = [(slot, gradient) for slot, gradient in found if slot.key is None]
+    named = [(slot, gradient) for slot, gradient in read.found if slot.key is None]
     params = {slot.attr: np.asarray(slot.get(layer)) for slot, _ in named}
-    params.update({slot.attr: np.asarray(slot.get(layer)) for slot in unset if slot.key is None})
+    params.update({slot.attr: np.asarray(slot.get(layer)) for slot in read.unset
+                   if slot.key is None})
     expected_output, (dparams, expected_dinputs) = vjp_of(fn)(params, x, dvalues)
-    actual = {"output": output, "dinputs": dinputs}
-    expected = {"output": expected_output, "dinputs": expected_dinputs}
+    actual = {"output": output, read.inputs_name: read.dinputs}
+    expected = {"output": expected_output, read.inputs_name: expected_dinputs}
     for slot, gradient in named:
-        actual[slot.gradient_name] = gradient.get(layer)
-        expected[slot.gradient_name] = dparams[slot.attr]
-    for slot in unset:
+        actual[str(gradient)] = gradient.get(layer)
+        expected[str(gradient)] = dparams[slot.attr]
+    for slot in read.unset:
         actual[slot.gradient_name] = None
         expected[slot.gradient_name] = dparams[slot.attr]
     return twin_rows(actual, expected, session.settings)

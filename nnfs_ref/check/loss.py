@@ -68,7 +68,7 @@ def _check_loss(session, loss, p, y, fn):
         return mean_loss(call(loss, "forward", p_, y))
 
     handed = p
-    p, _ = session.hand(y_pred=handed, y_true=y)
+    p, _ = session.hand(to="loss", y_pred=handed, y_true=y)
     sample = np.asarray(call(loss, "forward", handed, y))
     if sample.dtype.kind == "f":
         lower_precision(sample.dtype, "forward", session.notes)

@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 from nnfs_ref.check import contract
 from nnfs_ref.check.contract import Slot, UserCodeError, call
 from nnfs_ref.check.judge import numeric_finding
-from nnfs_ref.check.layer import Caller, parameters
+from nnfs_ref.check.layer import Caller, read_gradients
 from nnfs_ref.check.report import CheckReport
 from nnfs_ref.check.session import (
     FD_ORACLE,
@@ -112,13 +112,13 @@ def _check_network(session, layers, loss, x, y):
             f"layers[{k}] {contract.describe_regularizers(v)}"
             for k, v in penalties.items()) + ")")
     checks, findings, owners, warnings = _backward_and_compare(
-        network, restored, x, penalties, session.settings)
+        network, restored, x, penalties, session.settings, notes)
     session.warnings += warnings
     session.owners = owners
     return checks, findings
 
 
-def _backward_and_compare(network, restored, x, penalties, settings):
+def _backward_and_compare(network, restored, x, penalties, settings, notes):
     layers, loss = network.layers, network.loss
     inputs = [None] * len(layers)
     a = x
@@ -154,13 +154,15 @@ def _backward_and_compare(network, restored, x, penalties, settings):
                             "reached them")
             break
         slots = [s for s in restored[k].slots if restored[k].kept(s)]
-        gradient_slots = [g for s in slots for g in s.gradient_slots(layer)] + [Slot("dinputs")]
-        before = contract.snapshot_values(layer, gradient_slots)
-        call(layer, "backward", np.array(upstream, copy=True))
-        found, unset, unchecked = parameters(layer, slots, before, False)
-        warnings += [f"{owner}: {w}" for w in unchecked]
-        dinputs = getattr(layer, "dinputs", None) if contract.was_set(
-            layer, Slot("dinputs"), before) else None
+        gradient_slots = [g for s in slots for g in s.gradient_slots(layer)]
+        before = contract.snapshot_values(layer, gradient_slots
+                                          + contract.attribute_slots(layer))
+        returned = call(layer, "backward", np.array(upstream, copy=True))
+        read = read_gradients(layer, slots, before, returned, False, inputs[k].shape)
+        found, unset, dinputs = read.found, read.unset, read.dinputs
+        warnings += [f"{owner}: {w}" for w in read.warnings]
+        if read.renamed:
+            notes.append(f"{owner}: {read.renamed}")
 
         def rest(a_, k=k):
             return network.data_loss(network.forward(a_, start=k))

@@ -145,9 +145,11 @@ def _check_functions(session, pair, backward):
         raise UserCodeError("your forward returned nan/inf for finite inputs")
     lower_precision(out.dtype, "forward", notes)
     handed_dout = streams(settings.seed)[0].standard_normal(out.shape)
-    copies = session.hand(**{names[i]: pair.args[i] for i in pair.arrays})
+    copies = session.hand(to=f"forward {pair.forward_fn.__name__}",
+                          **{names[i]: pair.args[i] for i in pair.arrays})
     _, cache = pair.call()
-    dout, = session.hand(dout=handed_dout)
+    dout, = session.hand(to=f"backward {getattr(backward, '__name__', 'backward')}",
+                         dout=handed_dout)
     grads = _call(backward, "backward", handed_dout, cache)
     grads = _match(grads, [names[i] for i in pair.arrays], backward)
     for i, copy_ in zip(pair.arrays, copies):  # the checks differentiate the arguments as given
@@ -228,7 +230,7 @@ def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, *, seed: int = 
         return float(loss), dx
 
     def run():
-        copy_x, _ = session.hand(x=x, y=y)
+        copy_x, _ = session.hand(to=f"loss {title}", x=x, y=y)
         _, dx = loss_at(x)
         check, finding = numeric_finding(
             "dx", dx, lambda value: loss_at(value)[0], copy_x, settings, streams(seed)[1],

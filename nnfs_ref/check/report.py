@@ -269,6 +269,9 @@ class CheckReport(Report):
         lines = []
         for c in self.failures:
             finding = self.findings.get(c.name, Finding())
+            if c.name.endswith(" unchanged") and finding.message:
+                lines.append(finding.message)
+                continue
             if c.shape != c.expected_shape:
                 lines.append(finding.message or shape_message(c.name, c.shape, c.expected_shape))
                 continue

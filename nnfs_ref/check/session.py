@@ -14,7 +14,7 @@ import numpy as np
 from nnfs_ref.check import contract
 from nnfs_ref.check.compare import unchanged_checks
 from nnfs_ref.check.contract import UserCodeError
-from nnfs_ref.check.report import CheckReport
+from nnfs_ref.check.report import CheckReport, Finding
 
 FD_ORACLE = "central finite differences (float64)"
 
@@ -112,11 +112,11 @@ class Session:
                               "float64 copies")
         return restored
 
-    def hand(self, **arrays):
-        """Copies of ``arrays``, kept before they are handed to the user's code: each gets a
-        row ``<name> unchanged`` (a method must not write into its arguments)."""
+    def hand(self, to="code", **arrays):
+        """Copies of ``arrays``, kept before they are handed to the user's method ``to``:
+        each gets a row ``<name> unchanged`` (a method must not write into its arguments)."""
         for name, array in arrays.items():
-            self.given[name] = (array, np.array(array, copy=True))
+            self.given[name] = (array, np.array(array, copy=True), to)
         return [self.given[name][1] for name in arrays]
 
     def pin(self, forward, refusal):
@@ -149,8 +149,17 @@ class Session:
         except CannotCheck as exc:
             return CheckReport.failed(self.title, self.oracle, self.notes, "cannot check",
                                       str(exc))
-        untouched = unchanged_checks({name: copy for name, (_, copy) in self.given.items()},
-                                     {name: array for name, (array, _) in self.given.items()})
+        untouched = unchanged_checks({name: copy for name, (_, copy, _) in self.given.items()},
+                                     {name: array for name, (array, _, _) in
+                                      self.given.items()})
+        findings = dict(findings)
+        for row, (name, (array, copy, to)) in zip(untouched, self.given.items()):
+            if not row.ok:
+                changed = int(np.sum(np.asarray(array) != copy)) if np.shape(array) == \
+                    copy.shape else copy.size
+                findings[row.name] = Finding(message=(
+                    f"your {to} wrote into {name}: {changed} of {copy.size} entries changed "
+                    "(a method must not change its arguments)"))
         culprit = None
         if self.owners is not None:  # the first failing owner, going back from the loss
             culprit = next((o for o, c in zip(self.owners, checks) if not c.ok), None)
