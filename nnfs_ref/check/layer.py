@@ -148,15 +148,16 @@ def _check_layer(session, layer, x, fn, params, penalty):
     restored = session.lift(layer, candidates)
     handed = x
     x, = session.hand(inputs=handed, to=caller.name)  # the checks differentiate a copy
+    caller.forward(handed)
+    if not same(handed, x):  # every expected value would be of other inputs: stop here
+        session.notes.append(f"the gradients were not checked: your {caller.name} wrote into "
+                             "its inputs")
+        return [], {}
     output, random = session.pin(
         lambda replay: caller.forward(handed, replay),
         "forward is random: two forwards on the same input differ even with "
         f"{session.randomness.describe()} restored; hold its randomness in a "
         "np.random.Generator attribute or draw from np.random")
-    if not same(handed, x):  # every expected value would be of other inputs: stop here
-        session.notes.append(f"the gradients were not checked: your {caller.name} wrote into "
-                             "its inputs")
-        return [], {}
     if random:
         session.notes.append(f"forward is random: {session.randomness.describe()} replayed "
                              "before every forward, so each uses the same draws")

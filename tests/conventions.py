@@ -1,0 +1,189 @@
+"""The project's own layers in the conventions of hand-written backprop outside the book.
+
+Each class is correct as written here; :data:`BUGS` plants one-line bugs in them.
+None of this is copied: each is written in a style the checker must read as it is.
+"""
+
+import numpy as np
+
+
+class SnakeDense:
+    """Gradients named ``d_weights``, ``d_biases``, ``d_inputs``."""
+
+    def __init__(self, n_inputs, n_neurons):
+        self.weights = 0.1 * np.random.randn(n_inputs, n_neurons)
+        self.biases = 0.1 * np.random.randn(1, n_neurons)
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = inputs @ self.weights + self.biases
+
+    def backward(self, dvalues):
+        self.d_weights = self.inputs.T @ dvalues
+        self.d_biases = dvalues.sum(axis=0, keepdims=True)
+        self.d_inputs = dvalues @ self.weights.T
+
+
+class CamelDense:
+    """camelCase: ``dWeights``, ``dBiases``, ``dInputs``."""
+
+    def __init__(self, n_inputs, n_neurons):
+        self.weights = 0.1 * np.random.randn(n_inputs, n_neurons)
+        self.biases = 0.1 * np.random.randn(1, n_neurons)
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = np.dot(inputs, self.weights) + self.biases
+
+    def backward(self, dvalues):
+        self.dWeights = np.dot(self.inputs.T, dvalues)
+        self.dBiases = np.sum(dvalues, axis=0, keepdims=True)
+        self.dInputs = np.dot(dvalues, self.weights.T)
+
+
+class SingularDense:
+    """Singular names: ``weight``, ``bias``, and ``dweight``, ``dbias``, ``dinput``."""
+
+    def __init__(self, n_inputs, n_neurons):
+        self.weight = 0.1 * np.random.randn(n_inputs, n_neurons)
+        self.bias = 0.1 * np.random.randn(1, n_neurons)
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = inputs @ self.weight + self.bias
+
+    def backward(self, dvalues):
+        self.dweight = self.inputs.T @ dvalues
+        self.dbias = dvalues.sum(axis=0, keepdims=True)
+        self.dinput = dvalues @ self.weight.T
+
+
+class ReturningLinear:
+    """Forward returns its output and backward its input gradient; the parameters'
+    gradients are ``W_grad``, ``b_grad``."""
+
+    def __init__(self, n_inputs, n_neurons):
+        self.W = 0.1 * np.random.randn(n_inputs, n_neurons)
+        self.b = 0.1 * np.random.randn(n_neurons)
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, grad):
+        self.W_grad = self.x.T @ grad
+        self.b_grad = grad.sum(axis=0)
+        return grad @ self.W.T
+
+
+class PassLayer:
+    """``forward_pass``/``backward_pass``, parameters ``w``, ``b``, gradients ``_dw``, ``_db``,
+    ``dx``; a tanh after the affine map."""
+
+    def __init__(self, n_inputs, n_neurons):
+        self.w = 0.5 * np.random.randn(n_inputs, n_neurons)
+        self.b = 0.5 * np.random.randn(1, n_neurons)
+
+    def forward_pass(self, x):
+        self.x = x
+        self.out = np.tanh(x @ self.w + self.b)
+        return self.out
+
+    def backward_pass(self, grad):
+        local = grad * (1 - self.out ** 2)
+        self._dw = self.x.T @ local
+        self._db = local.sum(axis=0, keepdims=True)
+        self.dx = local @ self.w.T
+        return self.dx
+
+
+class FlaggedDropout:
+    """Dropout whose training flag is ``is_training``, drawing from ``np.random``."""
+
+    def __init__(self, rate):
+        self.keep = 1 - rate
+
+    def forward(self, inputs, is_training=False):
+        if not is_training:
+            self.output = inputs
+            return
+        self.mask = np.random.binomial(1, self.keep, size=inputs.shape) / self.keep
+        self.output = inputs * self.mask
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues * self.mask
+
+
+class LazyDense:
+    """Parameters created by the first forward, when the input width is known."""
+
+    def __init__(self, n_neurons):
+        self.n_neurons = n_neurons
+        self.W = None
+        self.b = None
+
+    def forward(self, inputs):
+        if self.W is None:
+            rng = np.random.default_rng(0)
+            self.W = rng.normal(size=(inputs.shape[1], self.n_neurons))
+            self.b = rng.normal(size=(1, self.n_neurons))
+        self.inputs = inputs
+        self.output = inputs @ self.W + self.b
+
+    def backward(self, dvalues):
+        self.dW = self.inputs.T @ dvalues
+        self.db = dvalues.sum(axis=0, keepdims=True)
+        self.dinputs = dvalues @ self.W.T
+
+
+class RegularisedDense:
+    """British spellings and short names of the book's penalty strengths."""
+
+    def __init__(self, n_inputs, n_neurons, weight_L1=0.0, weight_reg_l2=0.0,
+                 bias_regulariser_l2=0.0):
+        self.weights = 0.1 * np.random.randn(n_inputs, n_neurons)
+        self.biases = 0.1 * np.random.randn(1, n_neurons)
+        self.weight_L1 = weight_L1
+        self.weight_reg_l2 = weight_reg_l2
+        self.bias_regulariser_l2 = bias_regulariser_l2
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = inputs @ self.weights + self.biases
+
+    def backward(self, dvalues):
+        self.dweights = self.inputs.T @ dvalues
+        self.dbiases = np.sum(dvalues, axis=0, keepdims=True)
+        self.dweights += self.weight_L1 * np.where(self.weights >= 0, 1.0, -1.0)
+        self.dweights += 2 * self.weight_reg_l2 * self.weights
+        self.dbiases += 2 * self.bias_regulariser_l2 * self.biases
+        self.dinputs = dvalues @ self.weights.T
+
+
+#: (class, the line as written, the line with the bug, the failing row, words the report
+#: must hold).
+BUGS = [
+    ("SnakeDense", "self.d_weights = self.inputs.T @ dvalues",
+     "self.d_weights = self.inputs.T @ dvalues / len(dvalues)", "d_weights", "constant factor"),
+    ("SnakeDense", "self.d_inputs = dvalues @ self.weights.T",
+     "self.d_inputs = dvalues @ self.weights.T * 0", "d_inputs", "zero everywhere"),
+    ("CamelDense", "self.dBiases = np.sum(dvalues, axis=0, keepdims=True)",
+     "self.dBiases = np.sum(dvalues, axis=0, keepdims=True) * -1", "dBiases", "flipped sign"),
+    ("SingularDense", "self.dweight = self.inputs.T @ dvalues",
+     "self.dweight = self.inputs.T @ dvalues * 2", "dweight", "yours = 2 x expected"),
+    ("ReturningLinear", "return grad @ self.W.T", "return grad @ self.W.T * 0.5", "dinputs",
+     "yours = 0.5 x expected"),
+    ("ReturningLinear", "self.b_grad = grad.sum(axis=0)", "self.b_grad = grad.sum(axis=1)",
+     "b_grad", "b_grad has shape"),
+    ("PassLayer", "self._dw = self.x.T @ local", "self._dw = self.x.T @ grad", "_dw",
+     "disagree"),
+    ("FlaggedDropout", "self.dinputs = dvalues * self.mask",
+     "self.dinputs = dvalues * self.mask * self.keep", "dinputs", "constant factor"),
+    ("LazyDense", "self.db = dvalues.sum(axis=0, keepdims=True)",
+     "self.db = dvalues.mean(axis=0, keepdims=True)", "db", "constant factor"),
+    ("RegularisedDense", "self.dweights += 2 * self.weight_reg_l2 * self.weights",
+     "self.dweights += self.weight_reg_l2 * self.weights", "dweights",
+     "the L2 penalty's gradient is 2 * l2 * p"),
+    ("RegularisedDense", "self.dbiases += 2 * self.bias_regulariser_l2 * self.biases",
+     "self.dbiases += 0 * self.bias_regulariser_l2 * self.biases", "dbiases", "L2"),
+]

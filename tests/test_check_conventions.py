@@ -1,0 +1,97 @@
+"""The checker on layers written in the conventions of the wild (tests/conventions.py), each
+as written: correct ones pass and say what was detected; one-line bugs are caught and named."""
+
+import conventions as C
+import numpy as np
+import pytest
+from helpers import planted
+
+from nnfs_ref import check_layer
+
+X = np.random.default_rng(0).normal(size=(6, 4))
+
+#: class -> (constructor arguments, what the report's notes must say was detected)
+CASES = {
+    "SnakeDense": ((4, 3), "dweights read from d_weights; dbiases read from d_biases"),
+    "CamelDense": ((4, 3), "dinputs read from dInputs"),
+    "SingularDense": ((4, 3), "dinputs read from dinput"),
+    "ReturningLinear": ((4, 3), "backward returned dinputs; dW read from W_grad; db read from "
+                                "b_grad"),
+    "PassLayer": ((4, 3), "called as forward_pass(inputs) and backward_pass(dvalues)"),
+    "FlaggedDropout": ((0.3,), "called as forward(inputs, is_training=True)"),
+    "LazyDense": ((3,), "parameters created by the first forward: W, b"),
+    "RegularisedDense": ((4, 3, 0.01, 0.05, 0.02),
+                         "strengths read from weight_L1, weight_reg_l2, bias_regulariser_l2"),
+}
+
+
+def make(module, name):
+    np.random.seed(1)
+    return getattr(module, name)(*CASES[name][0])
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_correct_code_passes_and_says_what_was_detected(name):
+    report = check_layer(make(C, name), X)
+    assert report.ok, str(report)
+    assert any(CASES[name][1] in note for note in report.notes), report.notes
+    assert len(report.checks) >= 3  # dinputs, a parameter's gradient, the unchanged rows
+
+
+@pytest.mark.parametrize("name, old, new, row, words", C.BUGS,
+                         ids=[f"{b[0]}:{b[3]}:{i}" for i, b in enumerate(C.BUGS)])
+def test_one_line_bugs_are_caught_and_named(name, old, new, row, words):
+    report = check_layer(make(planted(C, old, new), name), X)
+    assert report.verdict == "fail", str(report)
+    assert [c.name for c in report.failures] == [row], str(report)
+    assert words in str(report), str(report)
+
+
+def test_a_misspelt_method_is_named_with_a_did_you_mean():
+    class Typo:
+        def forward(self, inputs):
+            self.output = inputs
+
+        def bacward(self, dvalues):
+            self.dinputs = dvalues
+
+    report = check_layer(Typo(), X)
+    assert report.summary() == ("ERROR: Typo has no method backward() (its methods: bacward, "
+                                "forward; did you mean bacward?)")
+
+
+def test_a_backward_that_writes_into_dvalues_is_named():
+    class Scribbler(C.SnakeDense):
+        def backward(self, dvalues):
+            super().backward(dvalues)
+            dvalues[0, 0] = 0.0
+
+    np.random.seed(1)
+    report = check_layer(Scribbler(4, 3), X)
+    assert [c.name for c in report.failures] == ["dvalues unchanged"]
+    assert "FAIL: your backward wrote into dvalues: 1 of 18 entries changed (a method must " \
+           "not change its arguments)" in str(report)
+
+
+def test_a_forward_that_overwrites_its_inputs_is_told_first():
+    class Overwriter(C.SnakeDense):
+        def forward(self, inputs):
+            inputs *= 2.0
+            super().forward(inputs)
+
+    np.random.seed(1)
+    report = check_layer(Overwriter(4, 3), X)
+    assert [c.name for c in report.checks] == ["inputs unchanged"]  # nothing else compared
+    assert "your forward wrote into inputs: 24 of 24 entries changed" in str(report)
+    assert "the gradients were not checked: your forward wrote into its inputs" in report.notes
+
+
+def test_a_strength_that_is_not_read_is_a_warning_not_silence():
+    class Decayed(C.SnakeDense):
+        def __init__(self, n_inputs, n_neurons):
+            super().__init__(n_inputs, n_neurons)
+            self.weight_decay = 0.01
+
+    np.random.seed(1)
+    with pytest.warns(UserWarning, match="weight_decay = 0.01 looks like a penalty strength"):
+        check_layer(Decayed(4, 3), X)
