@@ -265,4 +265,4 @@ def test_the_fused_class_differs_from_its_clipped_forward_where_the_clip_binds()
     logits, labels = np.array([[0.0, -100.0]]), np.array([1])
     report = check_loss(B.Activation_Softmax_Loss_CategoricalCrossentropy(), logits, labels)
     assert report.verdict == "fail"
-    assert "the forward is flat here (a clip or a saturation?)" in str(report)
+    assert "the output does not depend on y_pred here (a clip or a saturation?)" in str(report)

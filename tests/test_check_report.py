@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nnfs_ref import check_layer
-from nnfs_ref.check.report import CheckReport, Method, assert_ok, diagnose, table_cells
+from nnfs_ref.check.report import CheckReport, Hints, Method, assert_ok, diagnose, table_cells
 
 
 @pytest.mark.parametrize("actual, expected, words", [
@@ -17,7 +17,32 @@ from nnfs_ref.check.report import CheckReport, Method, assert_ok, diagnose, tabl
     (np.array([[1.0, np.nan]]), np.array([[1.0, 2.0]]), "1 of 2 entries are nan or inf"),
 ])
 def test_diagnoses(actual, expected, words):
-    assert words in diagnose(actual, expected, batch=8)
+    assert words in diagnose(actual, expected, hints=Hints(batch=8))
+
+
+@pytest.mark.parametrize("factor, numbers, words", [
+    (2.0, (("temperature", 2.0),), "yours = 2 x expected (your temperature is 2: applied once "
+                                   "too often, or not at all?)"),
+    (0.2, (("p", 0.2),), "yours = 0.2 x expected (your p is 0.2"),
+    (1.25, (("rate", 0.2),), "(1 - your rate, 0.2"),
+    (2.0, (), "yours = 2 x expected"),  # the factor alone: nothing here is 2
+])
+def test_a_factor_is_tied_to_a_number_the_object_holds_or_stated_alone(factor, numbers, words):
+    expected = np.arange(1.0, 7.0).reshape(2, 3)
+    text = diagnose(expected * factor, expected, hints=Hints(batch=3, numbers=numbers))
+    assert words in text
+    if not numbers:
+        assert text == "a constant factor: yours = 2 x expected"
+
+
+@pytest.mark.parametrize("about, parameter, words", [
+    ("biases", True, "the output does not depend on biases here (is it used by forward?)"),
+    ("inputs", False, "the output does not depend on inputs here (a clip or a saturation?)"),
+])
+def test_a_flat_output_names_the_array_it_does_not_depend_on(about, parameter, words):
+    text = diagnose(np.ones((1, 3)), np.zeros((1, 3)),
+                    hints=Hints(about=about, parameter=parameter))
+    assert text == f"expected zero everywhere: {words}, and yours is not zero"
 
 
 def test_nan_prints_as_nan():

@@ -414,6 +414,18 @@ def unread_strengths(obj):
             and any(word in name.lower() for word in PENALTY_WORDS)]
 
 
+def numbers(*sources):
+    """``((name, value), ...)``: the float numbers of objects' attributes and of dicts (a
+    temperature, a dropout rate, an option ``p``), for tying a diagnosed factor to them."""
+    found = []
+    for source in sources:
+        items = source.items() if isinstance(source, dict) else \
+            vars(source).items() if hasattr(source, "__dict__") else ()
+        found += [(str(name), float(value)) for name, value in items
+                  if isinstance(value, float) and np.isfinite(value)]
+    return tuple(found)
+
+
 def book_penalty(obj):
     """The book's penalty: ``l1 * sum|p| + l2 * sum p**2`` for each penalized array."""
     total = 0.0

@@ -12,15 +12,16 @@ import numpy as np
 
 from nnfs_ref.check import numeric
 from nnfs_ref.check.compare import GradientCheck, compare, disagreeing
-from nnfs_ref.check.report import Finding, Method, diagnose, shape_message
+from nnfs_ref.check.report import Finding, Hints, Method, diagnose, shape_message
 from nnfs_ref.check.settings import Settings
 
 
-def numeric_finding(name, actual, f, x, settings, rng, batch=None, magnitude=None):
+def numeric_finding(name, actual, f, x, settings, rng, hints=Hints(), magnitude=None):
     """Check one hand-written gradient ``actual`` of scalar ``f`` at ``x``.
 
     ``settings``: the tolerances, the mode and the step and kink policy; ``rng``: the
-    directions' generator; ``batch``: the batch size, for the diagnoses' hints.
+    directions' generator; ``hints``: what a diagnosis may name (the batch size, the
+    array, the object's numbers).
     ``magnitude``: the size of the objective's terms at ``x`` (``sum |dvalues *
     output|``), against which its measured noise tells a forward that computes in
     a lower precision. Returns ``(GradientCheck, Finding)``; ``actual`` None means
@@ -50,7 +51,7 @@ def numeric_finding(name, actual, f, x, settings, rng, batch=None, magnitude=Non
         note = (f"forward computes in a lower precision than float64 (noise "
                 f"{noise.relative:.1g} of its terms): steps fitted to it, rtol and scale_tol "
                 f"{floor:.1g}")
-    probe = Probe(name, a, f, x, f0, settings, noise, rng, batch)
+    probe = Probe(name, a, f, x, f0, settings, noise, rng, hints)
     if mode == "directions":
         check, finding = _directional_finding(probe)
     else:
@@ -61,7 +62,7 @@ def numeric_finding(name, actual, f, x, settings, rng, batch=None, magnitude=Non
 @dataclasses.dataclass
 class Probe:
     """One gradient under check: yours (``a``), the objective ``f`` at ``x`` (``f0``), the
-    settings, the measured noise, the directions' generator and the batch size."""
+    settings, the measured noise, the directions' generator and the diagnoses' hints."""
 
     name: str
     a: np.ndarray
@@ -71,7 +72,7 @@ class Probe:
     settings: Settings
     noise: numeric.Noise
     rng: np.random.Generator
-    batch: object = None
+    hints: Hints = Hints()
 
     def directions(self, count=numeric.DIRECTIONS, mask=None):
         return numeric.directional(self.f, self.x, self.a, self.rng, self.settings, self.noise,
@@ -169,7 +170,7 @@ def _entry_finding(probe, entries, method):
         bad = int(disagreeing(a[index], expected, rtol, scale_tol, atol=allowance).sum())
         pattern = diagnose(a if whole else a[index],
                            estimate.central if whole else estimate.central[index], bad,
-                           probe.batch)
+                           probe.hints)
         return check, Finding(method, kinks, pattern,
                               expected=estimate.expected_for(a) if whole else None,
                               bound=estimate.error if whole else None)

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from nnfs_ref.check import contract
 from nnfs_ref.check.contract import Slot, UserCodeError, call
 from nnfs_ref.check.judge import numeric_finding
-from nnfs_ref.check.report import CheckReport, assert_ok, penalty_hint
+from nnfs_ref.check.report import CheckReport, Hints, assert_ok, penalty_hint
 from nnfs_ref.check.session import (
     FD_ORACLE,
     Session,
@@ -310,7 +310,9 @@ def _fd_rows(session, layer, caller, x, dvalues, read, penalty, magnitude):
     strengths = contract.book_regularizers(layer) if penalty is contract.book_penalty else {}
     for slot, name, actual, f, at in rows:
         extra = abs(penalty(layer)) if penalty and slot is not None else 0.0
-        check, finding = numeric_finding(name, actual, f, at, session.settings, rng, batch,
+        hints = Hints(batch, "inputs" if slot is None else str(slot), contract.numbers(layer),
+                      parameter=slot is not None)
+        check, finding = numeric_finding(name, actual, f, at, session.settings, rng, hints,
                                          magnitude + extra)
         if slot is not None:
             slot.set(layer, at)

@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 from nnfs_ref.check import contract
 from nnfs_ref.check.contract import Slot, UserCodeError, call
 from nnfs_ref.check.judge import numeric_finding
-from nnfs_ref.check.report import CheckReport, assert_ok
+from nnfs_ref.check.report import CheckReport, Hints, assert_ok
 from nnfs_ref.check.session import Session, as_float64, lower_precision, mean_loss, streams
 from nnfs_ref.check.settings import Settings
 
@@ -93,7 +93,7 @@ def _check_loss(session, loss, p, y, fn):
                          {"loss": expected_value, "dinputs": expected}, session.settings)
     check, finding = numeric_finding(
         "dinputs", actual, loss_at, p, session.settings, streams(session.settings.seed)[1],
-        p.shape[0] if p.ndim > 1 else None,
+        Hints(p.shape[0] if p.ndim > 1 else None, "y_pred", contract.numbers(loss)),
         float(np.mean(np.abs(np.asarray(sample, dtype=np.float64)))))
     return [check], {"dinputs": finding}
 

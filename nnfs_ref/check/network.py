@@ -10,7 +10,7 @@ from nnfs_ref.check import contract
 from nnfs_ref.check.contract import Slot, UserCodeError, call
 from nnfs_ref.check.judge import numeric_finding
 from nnfs_ref.check.layer import Caller, read_gradients
-from nnfs_ref.check.report import CheckReport
+from nnfs_ref.check.report import CheckReport, Hints
 from nnfs_ref.check.session import (
     FD_ORACLE,
     Session,
@@ -136,8 +136,10 @@ def _backward_and_compare(network, restored, x, penalties, settings, notes):
     batch = x.shape[0] if x.ndim > 1 else None
     checks, findings, owners, warnings = [], {}, [], []
 
-    def add(owner, name, actual, f, at):
-        check, finding = numeric_finding(name, actual, f, at, settings, rng, batch)
+    def add(owner, name, actual, f, at, about="inputs", obj=None):
+        hints = Hints(batch, about, contract.numbers(obj) if obj is not None else (),
+                      parameter=about != "inputs")
+        check, finding = numeric_finding(name, actual, f, at, settings, rng, hints)
         checks.append(check)
         findings[name] = finding
         owners.append(owner)
@@ -167,7 +169,7 @@ def _backward_and_compare(network, restored, x, penalties, settings, notes):
         def rest(a_, k=k):
             return network.data_loss(network.forward(a_, start=k))
 
-        add(owner, f"layers[{k}].dinputs", dinputs, rest, inputs[k])
+        add(owner, f"layers[{k}].dinputs", dinputs, rest, inputs[k], obj=layer)
         for slot, gradient in found + [(s, None) for s in unset]:
             original = slot.get(layer)
 
@@ -177,7 +179,8 @@ def _backward_and_compare(network, restored, x, penalties, settings, notes):
                 return rest(inputs[k]) + extra
 
             add(owner, f"layers[{k}].{slot.gradient_name if gradient is None else gradient}",
-                None if gradient is None else gradient.get(layer), total, original)
+                None if gradient is None else gradient.get(layer), total, original, str(slot),
+                layer)
             slot.set(layer, original)
         upstream = dinputs
     return checks, findings, owners, warnings

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from nnfs_ref.check import contract
 from nnfs_ref.check.contract import UserCodeError
 from nnfs_ref.check.judge import numeric_finding
-from nnfs_ref.check.report import CheckReport, assert_ok
+from nnfs_ref.check.report import CheckReport, Hints, assert_ok
 from nnfs_ref.check.session import FD_ORACLE, Session, as_float64, lower_precision, streams
 from nnfs_ref.check.settings import Settings
 
@@ -163,8 +163,11 @@ def _check_functions(session, pair, backward):
             return float(np.sum(dout * pair.call({i: value})[0]))
 
         name = "d" + names[i]
+        hints = Hints(batch, names[i], contract.numbers(
+            *[a for j, a in enumerate(pair.args) if j not in pair.arrays and
+              isinstance(a, dict)], pair.kwargs))
         check, finding = numeric_finding(name, grad, objective, pair.args[i], settings, rng,
-                                         batch, magnitude)
+                                         hints, magnitude)
         checks.append(check)
         findings[name] = finding
     skipped = [names[i] for i in range(len(pair.args)) if i not in pair.arrays]
@@ -234,7 +237,7 @@ def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, *, seed: int = 
         _, dx = loss_at(x)
         check, finding = numeric_finding(
             "dx", dx, lambda value: loss_at(value)[0], copy_x, settings, streams(seed)[1],
-            x.shape[0] if x.ndim > 1 else None)
+            Hints(x.shape[0] if x.ndim > 1 else None, "x"))
         return [check], {"dx": finding}
 
     return session.run(run)

@@ -77,22 +77,41 @@ def _close(a, b, rtol=1e-4):
     return abs(a - b) <= rtol * max(abs(a), abs(b))
 
 
-def _factor_hint(c, batch):
+@dataclasses.dataclass(frozen=True)
+class Hints:
+    """What a diagnosis may name: the batch size, the array differentiated (``about``:
+    ``"inputs"``, ``"biases"``) and the numbers the object holds or was given
+    (``{"temperature": 2.0}``), so that a factor is tied to what the code can see."""
+
+    batch: object = None
+    about: str = "inputs"
+    numbers: tuple = ()
+    #: Whether ``about`` is a parameter (else an input, which a clip can make flat).
+    parameter: bool = False
+
+
+def _factor_hint(c, hints):
+    batch = hints.batch
     if batch and batch > 1 and _close(c, batch):
         return f" (the batch size {batch}: a mean's 1/N missing?)"
     if batch and batch > 1 and _close(c, 1 / batch):
         return f" (1/{batch}, one over the batch size: divided by N twice?)"
-    if _close(c, 2) or _close(c, 0.5):
-        return " (a factor 2: the derivative of a square?)"
+    for name, value in hints.numbers:
+        if value and (_close(c, value) or _close(c, 1 / value)):
+            return f" (your {name} is {value:g}: applied once too often, or not at all?)"
+        if value != 1 and (_close(c, 1 - value) or _close(c, 1 / (1 - value))):
+            return f" (1 - your {name}, {value:g}: applied once too often, or not at all?)"
     return ""
 
 
-def diagnose(actual, expected, wrong=None, batch=None):
+def diagnose(actual, expected, wrong=None, hints=Hints()):
     """The pattern ``actual`` follows against ``expected`` (same shape), or ``""``.
 
-    Named patterns: NaN or inf entries; zero everywhere; transposed (square
-    arrays, whose shapes cannot tell); a flipped sign (ratio -1); a constant
-    factor; otherwise how many entries disagree (``wrong``).
+    Named patterns: NaN or inf entries; an output that does not depend on the array;
+    zero everywhere; transposed (square arrays, whose shapes cannot tell); a flipped
+    sign (ratio -1); a constant factor, tied to the batch size or to a number the
+    object holds where it is one of them; otherwise how many entries disagree
+    (``wrong``).
     """
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
@@ -103,8 +122,9 @@ def diagnose(actual, expected, wrong=None, batch=None):
         return f"{int(bad.sum())} of {a.size} entries are nan or inf"
     largest = np.abs(e).max() if e.size else 0.0
     if largest == 0:
-        return ("expected zero everywhere: the forward is flat here (a clip or a saturation?) "
-                "and yours is not") if np.abs(a).max() > 0 else ""
+        why = "(is it used by forward?)" if hints.parameter else "(a clip or a saturation?)"
+        return (f"expected zero everywhere: the output does not depend on {hints.about} here "
+                f"{why}, and yours is not zero") if np.abs(a).max() > 0 else ""
     if np.abs(a).max() == 0:
         return "yours is zero everywhere (never computed, or multiplied by a zero mask?)"
     if a.ndim == 2 and a.shape[0] == a.shape[1] > 1 and known.all() \
@@ -118,7 +138,7 @@ def diagnose(actual, expected, wrong=None, batch=None):
         if _close(c, -1):
             return "flipped sign (yours = -expected)"
         if not _close(c, 1, 1e-3):
-            return f"a constant factor: yours = {c:.6g} x expected" + _factor_hint(c, batch)
+            return f"a constant factor: yours = {c:.6g} x expected" + _factor_hint(c, hints)
     if wrong:
         return f"{wrong} of {a.size} entries compared disagree"
     return ""
