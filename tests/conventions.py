@@ -160,6 +160,25 @@ class RegularisedDense:
         self.dinputs = dvalues @ self.weights.T
 
 
+class SteppingLinear:
+    """``backward(grad, learning_rate)`` updates the parameters itself and returns the input
+    gradient, computed before the update; no gradient is ever stored."""
+
+    def __init__(self, n_inputs, n_neurons):
+        self.W = 0.1 * np.random.randn(n_inputs, n_neurons)
+        self.b = np.zeros(n_neurons) + 0.1
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, grad, learning_rate):
+        dx = grad @ self.W.T
+        self.W -= learning_rate * (self.x.T @ grad)
+        self.b -= learning_rate * grad.sum(axis=0)
+        return dx
+
+
 #: (class, the line as written, the line with the bug, the failing row, words the report
 #: must hold).
 BUGS = [
@@ -181,6 +200,10 @@ BUGS = [
      "self.dinputs = dvalues * self.mask * self.keep", "dinputs", "constant factor"),
     ("LazyDense", "self.db = dvalues.sum(axis=0, keepdims=True)",
      "self.db = dvalues.mean(axis=0, keepdims=True)", "db", "constant factor"),
+    ("SteppingLinear", "self.b -= learning_rate * grad.sum(axis=0)",
+     "self.b -= learning_rate * grad.mean(axis=0)", "db", "constant factor"),
+    ("SteppingLinear", "dx = grad @ self.W.T", "dx = grad @ self.W.T * 2", "dinputs",
+     "yours = 2 x expected"),
     ("RegularisedDense", "self.dweights += 2 * self.weight_reg_l2 * self.weights",
      "self.dweights += self.weight_reg_l2 * self.weights", "dweights",
      "the L2 penalty's gradient is 2 * l2 * p"),

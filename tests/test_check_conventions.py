@@ -20,6 +20,9 @@ CASES = {
     "PassLayer": ((4, 3), "called as forward_pass(inputs) and backward_pass(dvalues)"),
     "FlaggedDropout": ((0.3,), "called as forward(inputs, is_training=True)"),
     "LazyDense": ((3,), "parameters created by the first forward: W, b"),
+    "SteppingLinear": ((4, 3), "gradients recovered from backward(dvalues, learning_rate="
+                               "1.04858e+06) as the change of the parameters (put back after); "
+                               "dinputs from learning_rate=0 (backward returned dinputs)"),
     "RegularisedDense": ((4, 3, 0.01, 0.05, 0.02),
                          "strengths read from weight_L1, weight_reg_l2, bias_regulariser_l2"),
 }
@@ -95,3 +98,12 @@ def test_a_strength_that_is_not_read_is_a_warning_not_silence():
     np.random.seed(1)
     with pytest.warns(UserWarning, match="weight_decay = 0.01 looks like a penalty strength"):
         check_layer(Decayed(4, 3), X)
+
+
+def test_a_stepping_backward_leaves_the_parameters_as_they_were():
+    layer = make(C, "SteppingLinear")
+    weights, biases = layer.W, layer.b.copy()
+    values = weights.copy()
+    assert check_layer(layer, X).ok
+    assert layer.W is weights and np.array_equal(layer.W, values)
+    assert np.array_equal(layer.b, biases)

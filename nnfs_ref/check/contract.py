@@ -124,6 +124,19 @@ def forward_keywords(obj, what="forward(inputs) or forward(inputs, training)"):
     return {}
 
 
+def learning_rate_name(obj):
+    """The name of ``backward``'s learning-rate argument (``backward(grad, learning_rate)``
+    updates the parameters itself), or None: ``learning_rate``, ``lr``, ``eta``,
+    ``step_size``, ``alpha``."""
+    try:
+        backward = getattr(obj, method_name(obj, "backward"))
+        names = list(inspect.signature(backward).parameters)[1:]
+    except (UserCodeError, TypeError, ValueError):
+        return None
+    return next((n for n in names if re.fullmatch(r"_*(learning_?rate|lr|eta|step_?size|alpha)",
+                                                  n, re.IGNORECASE)), None)
+
+
 def is_loss(obj):
     """Whether ``obj`` (a class or an instance) is a loss: its ``backward`` takes
     ``(dvalues, y_true)``, where a layer's takes ``(dvalues)``."""
@@ -134,6 +147,8 @@ def is_loss(obj):
         return False
     if inspect.isclass(obj):
         parameters = parameters[1:]  # self
+    if learning_rate_name(obj):  # backward(grad, learning_rate): a layer that steps itself
+        return False
     return sum(p.default is inspect.Parameter.empty and p.kind in (
         p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) == 2
 

@@ -181,8 +181,12 @@ def _check_layer(session, layer, x, fn, params, penalty):
     before = contract.snapshot_values(layer, gradient_slots + contract.attribute_slots(layer))
     handed = dvalues
     dvalues, = session.hand(dvalues=handed, to=backward)
-    returned = call(layer, "backward", handed)
-    read = read_gradients(layer, slots, before, returned, params is not None, x.shape)
+    rate = contract.learning_rate_name(layer)
+    if rate is not None:
+        read = _stepped(layer, slots, before, handed, rate, x.shape, params is not None)
+    else:
+        returned = call(layer, "backward", handed)
+        read = read_gradients(layer, slots, before, returned, params is not None, x.shape)
     for w in read.warnings:
         session.warn(w)
     if read.renamed:
@@ -205,9 +209,9 @@ def _created(layer, before, inputs):
 
 @dataclasses.dataclass
 class Gradients:
-    """What ``backward`` gave: ``dinputs`` (named ``inputs_name``), the (slot, gradient
-    slot) pairs found, the slots left unset, the warnings, and a note when a name or a
-    returned value was read (``renamed``)."""
+    """What ``backward`` gave: ``dinputs`` (named ``inputs_name``), the ``(slot, name,
+    gradient)`` of each parameter whose gradient was found, the slots left unset, the
+    warnings, and a note when a name or a returned value was read (``renamed``)."""
 
     dinputs: object
     inputs_name: str
@@ -215,6 +219,46 @@ class Gradients:
     unset: list
     warnings: list
     renamed: str = ""
+
+
+#: The learning rate a stepping backward is given to recover its gradients: a power of two
+#: (the division is exact), large, so that ``(p - p_after) / rate`` keeps the gradient's
+#: digits where ``|p|`` is far above it.
+STEP_RATE = 2.0 ** 20
+
+
+def _stepped(layer, slots, before, dvalues, rate, inputs_shape, explicit):
+    """The gradients of a ``backward(grad, learning_rate)`` that updates the parameters
+    itself: ``dinputs`` from a call with rate 0 (the parameters unchanged, as the
+    input gradient must see them), each parameter's gradient as its change over a call
+    with :data:`STEP_RATE`; every array the layer held is put back after each call."""
+    saved = {slot: np.array(slot.get(layer), copy=True)
+             for slot in contract.attribute_slots(layer) + list(slots)}
+
+    def put_back():
+        for slot, value in saved.items():
+            slot.set(layer, value.copy())
+
+    returned = call(layer, "backward", dvalues, **{rate: 0.0})
+    read = read_gradients(layer, [], before, returned, explicit, inputs_shape)
+    dinputs = None if read.dinputs is None else np.array(read.dinputs, copy=True)
+    put_back()
+    call(layer, "backward", dvalues, **{rate: STEP_RATE})
+    found, unset, warnings = [], [], list(read.warnings)
+    for slot in slots:
+        after = np.asarray(slot.get(layer), dtype=np.float64)
+        if after.shape == saved[slot].shape and np.any(after != saved[slot]):
+            found.append((slot, slot.gradient_name, (saved[slot] - after) / STEP_RATE))
+        elif explicit or contract.array_key(slot.attr) in ("weight", "bias"):
+            unset.append(slot)
+        else:
+            warnings.append(f"{slot} has no gradient: backward({rate}=...) did not change it, "
+                            "so it is not checked")
+    put_back()
+    note = (f"gradients recovered from backward(dvalues, {rate}={STEP_RATE:g}) as the change of "
+            f"the parameters (put back after); dinputs from {rate}=0"
+            + (f" ({read.renamed})" if read.renamed else ""))
+    return Gradients(dinputs, read.inputs_name, found, unset, warnings, note)
 
 
 def read_gradients(layer, slots, before, returned, explicit, inputs_shape):
@@ -244,14 +288,14 @@ def read_gradients(layer, slots, before, returned, explicit, inputs_shape):
                 where = [Slot(other)]
                 renamed.append(f"{slot.gradient_name} read from {other}")
         if where:
-            found.append((slot, where[0]))
+            found.append((slot, str(where[0]), where[0].get(layer)))
         elif explicit or contract.array_key(slot.attr) in ("weight", "bias"):
             unset.append(slot)
         else:
             warnings.append(f"{slot} has no gradient: backward set no {slot.gradient_name}, so "
                             f"it is not checked (name it with params= if its gradient is "
                             "stored elsewhere, or params=[] if it is a constant)")
-    unmatched = [n for n in written if n != name and all(str(g) != n for _, g in found)]
+    unmatched = [n for n in written if n != name and all(g != n for _, g, _ in found)]
     if unset and unmatched:
         warnings.append(f"backward set {', '.join(unmatched)}, which the checker could not "
                         "match to a parameter (name them with params=)")
@@ -298,14 +342,13 @@ def _fd_rows(session, layer, caller, x, dvalues, read, penalty, magnitude):
         return float(np.sum(dvalues * caller.forward(inputs_)))
 
     rows = [(None, read.inputs_name, read.dinputs, objective, x)]
-    for slot, gradient in read.found:
+    for slot, name, gradient in read.found:
         def objective_param(value, slot=slot):
             slot.set(layer, value)
             total = objective(x)
             return total + penalty(layer) if penalty else total
 
-        rows.append((slot, str(gradient), gradient.get(layer), objective_param,
-                     slot.get(layer)))
+        rows.append((slot, name, gradient, objective_param, slot.get(layer)))
     checks, findings = [], {}
     strengths = contract.book_regularizers(layer) if penalty is contract.book_penalty else {}
     for slot, name, actual, f, at in rows:
@@ -333,16 +376,16 @@ def _twin_rows(session, layer, fn, x, dvalues, output, read):
     from nnfs_ref.check.twin import enable_x64, twin_rows, vjp_of
 
     enable_x64()
-    named = [(slot, gradient) for slot, gradient in read.found if slot.key is None]
-    params = {slot.attr: np.asarray(slot.get(layer)) for slot, _ in named}
+    named = [(slot, name, gradient) for slot, name, gradient in read.found if slot.key is None]
+    params = {slot.attr: np.asarray(slot.get(layer)) for slot, _, _ in named}
     params.update({slot.attr: np.asarray(slot.get(layer)) for slot in read.unset
                    if slot.key is None})
     expected_output, (dparams, expected_dinputs) = vjp_of(fn)(params, x, dvalues)
     actual = {"output": output, read.inputs_name: read.dinputs}
     expected = {"output": expected_output, read.inputs_name: expected_dinputs}
-    for slot, gradient in named:
-        actual[str(gradient)] = gradient.get(layer)
-        expected[str(gradient)] = dparams[slot.attr]
+    for slot, name, gradient in named:
+        actual[name] = gradient
+        expected[name] = dparams[slot.attr]
     for slot in read.unset:
         actual[slot.gradient_name] = None
         expected[slot.gradient_name] = dparams[slot.attr]

@@ -170,7 +170,7 @@ def _backward_and_compare(network, restored, x, penalties, settings, notes):
             return network.data_loss(network.forward(a_, start=k))
 
         add(owner, f"layers[{k}].dinputs", dinputs, rest, inputs[k], obj=layer)
-        for slot, gradient in found + [(s, None) for s in unset]:
+        for slot, name, gradient in found + [(s, s.gradient_name, None) for s in unset]:
             original = slot.get(layer)
 
             def total(value, slot=slot, k=k, layer=layer):
@@ -178,9 +178,7 @@ def _backward_and_compare(network, restored, x, penalties, settings, notes):
                 extra = contract.book_penalty(layer) if k in penalties else 0.0
                 return rest(inputs[k]) + extra
 
-            add(owner, f"layers[{k}].{slot.gradient_name if gradient is None else gradient}",
-                None if gradient is None else gradient.get(layer), total, original, str(slot),
-                layer)
+            add(owner, f"layers[{k}].{name}", gradient, total, original, str(slot), layer)
             slot.set(layer, original)
         upstream = dinputs
     return checks, findings, owners, warnings
