@@ -179,6 +179,53 @@ class SteppingLinear:
         return dx
 
 
+class Tanh:
+    """An activation object: ``fn(z)`` and its derivative ``grad(z)``."""
+
+    def fn(self, z):
+        return np.tanh(z)
+
+    def grad(self, z):
+        return 1 - np.tanh(z) ** 2
+
+
+class Sigmoid:
+    """An activation object called as a function, with ``grad(x)``."""
+
+    def __call__(self, x):
+        return 1 / (1 + np.exp(-x))
+
+    def grad(self, x):
+        s = self(x)
+        return s * (1 - s)
+
+
+class SquaredError:
+    """A loss object, targets first: ``loss(y, y_pred)`` is half the mean squared error
+    over the batch, ``grad(y, y_pred)`` its gradient."""
+
+    def loss(self, y, y_pred):
+        return 0.5 * np.sum((y_pred - y) ** 2) / len(y)
+
+    def grad(self, y, y_pred):
+        return (y_pred - y) / len(y)
+
+
+class CrossEntropy:
+    """A loss object on logits, predictions first: ``loss(logits, labels)``, ``gradient(...)``."""
+
+    def loss(self, logits, labels):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -log_probs[np.arange(len(labels)), labels].mean()
+
+    def gradient(self, logits, labels):
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        probs[np.arange(len(labels)), labels] -= 1
+        return probs / len(labels)
+
+
 #: (class, the line as written, the line with the bug, the failing row, words the report
 #: must hold).
 BUGS = [
@@ -204,6 +251,12 @@ BUGS = [
      "self.b -= learning_rate * grad.mean(axis=0)", "db", "constant factor"),
     ("SteppingLinear", "dx = grad @ self.W.T", "dx = grad @ self.W.T * 2", "dinputs",
      "yours = 2 x expected"),
+    ("Tanh", "return 1 - np.tanh(z) ** 2", "return 1 - np.tanh(z)", "dinputs", "disagree"),
+    ("Sigmoid", "return s * (1 - s)", "return s", "dinputs", "disagree"),
+    ("SquaredError", "return (y_pred - y) / len(y)", "return (y - y_pred) / len(y)", "dinputs",
+     "flipped sign"),
+    ("CrossEntropy", "return probs / len(labels)", "return probs", "dinputs",
+     "the batch size 6: a mean's 1/N missing?"),
     ("RegularisedDense", "self.dweights += 2 * self.weight_reg_l2 * self.weights",
      "self.dweights += self.weight_reg_l2 * self.weights", "dweights",
      "the L2 penalty's gradient is 2 * l2 * p"),

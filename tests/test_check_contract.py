@@ -99,3 +99,14 @@ def test_book_penalties_read_the_strengths():
     layer.weight_regularizer_l2, layer.bias_regularizer_l1 = 0.5, 0.25
     assert contract.book_regularizers(layer) == {"weights": (0.0, 0.5), "biases": (0.25, 0.0)}
     assert contract.book_penalty(layer) == 0.5 * 6.0 + 0.25 * 3.0
+
+
+def test_objects_of_other_shapes_are_read_through_an_adapter():
+    import conventions as C
+
+    assert contract.is_loss(C.SquaredError) and contract.is_loss(C.CrossEntropy())
+    assert not contract.is_loss(C.Tanh) and not contract.is_loss(C.SteppingLinear)
+    layer, note = contract.as_layer(C.Tanh())
+    assert isinstance(layer, contract.Activation) and "fn(x)" in note
+    plain = Layer()
+    assert contract.as_layer(plain) == (plain, None)  # the book's contract: as it is

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from helpers import planted
 
-from nnfs_ref import check_layer
+from nnfs_ref import check_layer, check_loss
 
 X = np.random.default_rng(0).normal(size=(6, 4))
+LABELS = np.array([0, 2, 1, 3, 0, 2])
 
 #: class -> (constructor arguments, what the report's notes must say was detected)
 CASES = {
@@ -23,9 +24,18 @@ CASES = {
     "SteppingLinear": ((4, 3), "gradients recovered from backward(dvalues, learning_rate="
                                "1.04858e+06) as the change of the parameters (put back after); "
                                "dinputs from learning_rate=0 (backward returned dinputs)"),
+    "Tanh": ((), "an activation object: forward = fn(x), backward = dvalues * grad(x)"),
+    "Sigmoid": ((), "an activation object: forward = __call__(x)"),
+    "SquaredError": ((), "a loss object: forward = loss(y_true, y_pred), backward = "
+                         "grad(y_true, y_pred)"),
+    "CrossEntropy": ((), "a loss object: forward = loss(y_pred, y_true), backward = "
+                         "gradient(y_pred, y_true)"),
     "RegularisedDense": ((4, 3, 0.01, 0.05, 0.02),
                          "strengths read from weight_L1, weight_reg_l2, bias_regulariser_l2"),
 }
+
+
+LOSS_DATA = {"SquaredError": (X, X[::-1] * 0.5), "CrossEntropy": (X, LABELS)}
 
 
 def make(module, name):
@@ -33,9 +43,16 @@ def make(module, name):
     return getattr(module, name)(*CASES[name][0])
 
 
+def check(module, name):
+    """The check of ``name`` from ``module``: a loss on its data, else a layer on X."""
+    if name in LOSS_DATA:
+        return check_loss(make(module, name), *LOSS_DATA[name])
+    return check_layer(make(module, name), X)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_correct_code_passes_and_says_what_was_detected(name):
-    report = check_layer(make(C, name), X)
+    report = check(C, name)
     assert report.ok, str(report)
     assert any(CASES[name][1] in note for note in report.notes), report.notes
     assert len(report.checks) >= 3  # dinputs, a parameter's gradient, the unchanged rows
@@ -44,7 +61,7 @@ def test_correct_code_passes_and_says_what_was_detected(name):
 @pytest.mark.parametrize("name, old, new, row, words", C.BUGS,
                          ids=[f"{b[0]}:{b[3]}:{i}" for i, b in enumerate(C.BUGS)])
 def test_one_line_bugs_are_caught_and_named(name, old, new, row, words):
-    report = check_layer(make(planted(C, old, new), name), X)
+    report = check(planted(C, old, new), name)
     assert report.verdict == "fail", str(report)
     assert [c.name for c in report.failures] == [row], str(report)
     assert words in str(report), str(report)

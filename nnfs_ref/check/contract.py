@@ -139,7 +139,10 @@ def learning_rate_name(obj):
 
 def is_loss(obj):
     """Whether ``obj`` (a class or an instance) is a loss: its ``backward`` takes
-    ``(dvalues, y_true)``, where a layer's takes ``(dvalues)``."""
+    ``(dvalues, y_true)``, where a layer's takes ``(dvalues)``; or it is a loss object
+    (``loss()`` and ``grad()``, see :class:`Loss`)."""
+    if as_loss(obj)[1] is not None:
+        return True
     try:
         backward = getattr(obj, method_name(obj, "backward"))
         parameters = list(inspect.signature(backward).parameters.values())
@@ -454,3 +457,110 @@ def describe_regularizers(found):
     return ", ".join(f"{param}: " + " + ".join(
         f"{kind} {value:g}" for kind, value in (("L1", l1), ("L2", l2)) if value)
         for param, (l1, l2) in found.items())
+
+
+# --- objects of other shapes, read through an adapter of the book's contract -------------------
+
+def _has(obj, name, arguments=None):
+    """Whether ``obj`` has a method ``name``, taking ``arguments`` positional arguments
+    when that is given (``self`` not counted)."""
+    fn = getattr(obj, name, None)
+    if not callable(fn):
+        return False
+    if arguments is None:
+        return True
+    try:
+        positional = [p for p in inspect.signature(fn).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                      and p.name != "self"]
+    except (TypeError, ValueError):
+        return True
+    return sum(p.default is inspect.Parameter.empty for p in positional) == arguments
+
+
+class Activation:
+    """An activation object ``fn(x)`` (or ``__call__``) with ``grad(x)`` (its elementwise
+    derivative, numpy-ml's form) as a layer of the book: ``forward`` sets ``output =
+    fn(x)``, ``backward`` sets ``dinputs = dvalues * grad(x)``."""
+
+    def __init__(self, obj, value):
+        self.obj, self.value = obj, value
+        self.note = (f"an activation object: forward = {value}(x), backward = dvalues * "
+                     "grad(x)")
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = invoke(getattr(self.obj, self.value), self.value, inputs)
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues * invoke(self.obj.grad, "grad", self.inputs)
+
+
+def as_layer(obj):
+    """``obj`` as a layer of the book's contract, and a note when it was adapted: an
+    activation object (``fn`` or ``__call__``, and ``grad``) with neither ``forward`` nor
+    ``backward`` is read through :class:`Activation`."""
+    named = any(_has(obj, n) for role in METHOD_NAMES.values() for n in role)
+    if named or not _has(obj, "grad"):
+        return obj, None
+    value = "fn" if _has(obj, "fn", 1) else "__call__" if _has(obj, "__call__", 1) else None
+    if value is None:
+        return obj, None
+    adapted = Activation(obj, value)
+    return adapted, adapted.note
+
+
+#: Names of a loss's arguments: the predictions, and the targets.
+_PREDICTIONS = re.compile(r"_*(y_?pred\w*|y_?hat|pred\w*|output\w*|logits?|scores?|probs?|"
+                          r"a|x|z|inputs?|activations?)", re.IGNORECASE)
+_TARGETS = re.compile(r"_*(y(_?true)?|targets?|labels?|t|truth|gold|y_?real)", re.IGNORECASE)
+
+
+def _order(fn):
+    """``(y_pred, y_true)`` or ``(y_true, y_pred)``, from ``fn``'s parameter names."""
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                 and p.name != "self"][:2]
+    except (TypeError, ValueError):
+        return "y_pred, y_true"
+    if len(names) == 2 and _TARGETS.fullmatch(names[0]) and _PREDICTIONS.fullmatch(names[1]) \
+            and not _PREDICTIONS.fullmatch(names[0]):
+        return "y_true, y_pred"
+    return "y_pred, y_true"
+
+
+class Loss:
+    """A loss object ``loss(...)`` (or ``__call__``) with ``grad(...)`` or ``gradient(...)``,
+    in either argument order, as a loss of the book: ``forward(y_pred, y_true)`` returns
+    the loss, ``backward(dvalues, y_true)`` sets ``dinputs`` to its gradient at
+    ``dvalues``."""
+
+    def __init__(self, obj, value, gradient):
+        self.obj, self.value, self.gradient = obj, value, gradient
+        self.orders = {name: _order(getattr(obj, name)) for name in (value, gradient)}
+        self.note = (f"a loss object: forward = {value}({self.orders[value]}), backward = "
+                     f"{gradient}({self.orders[gradient]})")
+
+    def _call(self, name, y_pred, y_true):
+        args = (y_pred, y_true) if self.orders[name] == "y_pred, y_true" else (y_true, y_pred)
+        return invoke(getattr(self.obj, name), name, *args)
+
+    def forward(self, y_pred, y_true):
+        return self._call(self.value, y_pred, y_true)
+
+    def backward(self, dvalues, y_true):
+        self.dinputs = self._call(self.gradient, dvalues, y_true)
+
+
+def as_loss(obj):
+    """``obj`` as a loss of the book's contract, and a note when it was adapted (see
+    :class:`Loss`)."""
+    if _has(obj, "forward") or _has(obj, "backward"):
+        return obj, None
+    gradient = next((n for n in ("grad", "gradient") if _has(obj, n, 2)), None)
+    value = next((n for n in ("loss", "fn", "__call__") if _has(obj, n, 2)), None)
+    if gradient is None or value is None:
+        return obj, None
+    adapted = Loss(obj, value, gradient)
+    return adapted, adapted.note

@@ -120,6 +120,9 @@ def check_layer(layer: Any, inputs: ArrayLike, *, fn: Callable | None = None,
     params = contract.parse_params(params)
     session = Session(type(layer).__name__, FD_ORACLE if fn is None else TWIN_ORACLE,
                       settings, [layer], notes)
+    layer, adapted = contract.as_layer(layer)
+    if adapted:
+        session.notes.append(adapted)
     return session.run(lambda: _check_layer(session, layer, x, fn, params, penalty))
 
 

@@ -53,14 +53,19 @@ def check_loss(loss: Any, y_pred: ArrayLike, y_true: ArrayLike, *, fn: Callable 
     y = np.asarray(y_true)
     oracle = FD_LOSS_ORACLE if fn is None else TWIN_LOSS_ORACLE
     session = Session(type(loss).__name__, oracle, settings, [loss], notes)
+    loss, adapted = contract.as_loss(loss)
+    if adapted:
+        session.notes.append(adapted)
     return session.run(lambda: _check_loss(session, loss, p, y, fn))
 
 
 def _check_loss(session, loss, p, y, fn):
     for method in ("forward", "backward"):
-        if not callable(getattr(loss, method, None)):
-            raise UserCodeError(f"{session.title} has no method {method}(): a loss needs "
-                                "forward(y_pred, y_true) and backward(dvalues, y_true)")
+        try:
+            contract.method_name(loss, method)
+        except UserCodeError as exc:
+            raise UserCodeError(f"{exc}: a loss needs forward(y_pred, y_true) and "
+                                "backward(dvalues, y_true), or loss() and grad()") from None
     start = session.randomness.snapshot()
 
     def loss_at(p_):
