@@ -179,6 +179,29 @@ class SteppingLinear:
         return dx
 
 
+class AccumulatingDense:
+    """numpy-ml's shape: ``parameters`` and ``gradients`` dicts, gradients accumulated with
+    ``+=`` until ``flush_gradients()``, forward and backward returning their results."""
+
+    def __init__(self, n_inputs, n_neurons):
+        self.parameters = {"W": 0.1 * np.random.randn(n_inputs, n_neurons),
+                           "b": 0.1 * np.random.randn(1, n_neurons)}
+        self.gradients = {name: np.zeros_like(value) for name, value in self.parameters.items()}
+
+    def forward(self, X):
+        self.X = X
+        return X @ self.parameters["W"] + self.parameters["b"]
+
+    def backward(self, dLdy):
+        self.gradients["W"] += self.X.T @ dLdy
+        self.gradients["b"] += dLdy.sum(axis=0, keepdims=True)
+        return dLdy @ self.parameters["W"].T
+
+    def flush_gradients(self):
+        for value in self.gradients.values():
+            value[:] = 0.0
+
+
 class Tanh:
     """An activation object: ``fn(z)`` and its derivative ``grad(z)``."""
 
@@ -251,6 +274,9 @@ BUGS = [
      "self.b -= learning_rate * grad.mean(axis=0)", "db", "constant factor"),
     ("SteppingLinear", "dx = grad @ self.W.T", "dx = grad @ self.W.T * 2", "dinputs",
      "yours = 2 x expected"),
+    ("AccumulatingDense", 'self.gradients["b"] += dLdy.sum(axis=0, keepdims=True)',
+     'self.gradients["b"] += dLdy.sum(axis=1, keepdims=True).sum()', "gradients['b']",
+     "disagree"),
     ("Tanh", "return 1 - np.tanh(z) ** 2", "return 1 - np.tanh(z)", "dinputs", "disagree"),
     ("Sigmoid", "return s * (1 - s)", "return s", "dinputs", "disagree"),
     ("SquaredError", "return (y_pred - y) / len(y)", "return (y - y_pred) / len(y)", "dinputs",

@@ -24,6 +24,8 @@ CASES = {
     "SteppingLinear": ((4, 3), "gradients recovered from backward(dvalues, learning_rate="
                                "1.04858e+06) as the change of the parameters (put back after); "
                                "dinputs from learning_rate=0 (backward returned dinputs)"),
+    "AccumulatingDense": ((4, 3), "gradients['W'] accumulates (+=, reset by "
+                                  "flush_gradients()): read as its change over one backward"),
     "Tanh": ((), "an activation object: forward = fn(x), backward = dvalues * grad(x)"),
     "Sigmoid": ((), "an activation object: forward = __call__(x)"),
     "SquaredError": ((), "a loss object: forward = loss(y_true, y_pred), backward = "
@@ -124,3 +126,25 @@ def test_a_stepping_backward_leaves_the_parameters_as_they_were():
     assert check_layer(layer, X).ok
     assert layer.W is weights and np.array_equal(layer.W, values)
     assert np.array_equal(layer.b, biases)
+
+
+def test_accumulated_gradients_are_read_as_their_change_whatever_they_held():
+    layer = make(C, "AccumulatingDense")
+    for value in layer.gradients.values():
+        value += 5.0  # a backward of earlier training, never flushed
+    report = check_layer(layer, X)
+    assert report.ok, str(report)
+    assert np.all(layer.gradients["W"] != 5.0)  # the check's own backward added to them
+
+
+def test_a_call_the_checker_makes_is_never_blamed_on_the_code():
+    class NoArguments:
+        def forward(self, inputs):
+            self.output = inputs
+
+        def backward(self):
+            self.dinputs = None
+
+    report = check_layer(NoArguments(), X)
+    assert report.summary() == ("ERROR: the checker calls backward(array), which "
+                                "NoArguments.backward() cannot take")

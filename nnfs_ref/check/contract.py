@@ -87,9 +87,20 @@ def missing_method(obj, role):
 
 def call(obj, method, *args, **kwargs):
     """``obj.<method>(*args, **kwargs)`` under the method's own name (``forward_pass`` for
-    ``"forward"``); a missing method or any exception is a UserCodeError."""
+    ``"forward"``); a missing method or any exception is a UserCodeError. A call the
+    method's signature cannot take is said to be the checker's, not blamed on the code."""
     name = method_name(obj, method)
-    return invoke(getattr(obj, name), name, *args, **kwargs)
+    fn = getattr(obj, name)
+    try:
+        inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError:
+        cls = obj.__name__ if inspect.isclass(obj) else type(obj).__name__
+        given = ", ".join(["array"] * len(args) + [f"{k}={v!r}" for k, v in kwargs.items()])
+        raise UserCodeError(f"the checker calls {name}({given}), which {cls}.{name}"
+                            f"{inspect.signature(fn)} cannot take") from None
+    except ValueError:
+        pass  # no signature to read: call it and see
+    return invoke(fn, name, *args, **kwargs)
 
 
 def _positional(fn):
@@ -135,6 +146,15 @@ def learning_rate_name(obj):
         return None
     return next((n for n in names if re.fullmatch(r"_*(learning_?rate|lr|eta|step_?size|alpha)",
                                                   n, re.IGNORECASE)), None)
+
+
+#: Methods by which an object says that its gradients accumulate (``+=``) between resets.
+RESETS = ("flush_gradients", "zero_grad", "zero_gradients", "zero_grads")
+
+
+def accumulates(obj):
+    """The name of ``obj``'s method that resets accumulated gradients, or None."""
+    return next((name for name in RESETS if callable(getattr(obj, name, None))), None)
 
 
 def is_loss(obj):

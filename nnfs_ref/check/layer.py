@@ -139,8 +139,9 @@ def _explicit_slots(layer, params):
 def _check_layer(session, layer, x, fn, params, penalty):
     title = session.title
     if contract.is_loss(layer):
-        raise UserCodeError(f"{title}.backward takes (dvalues, y_true): a loss? "
-                            "use check_loss (nnfs-ref check finds it by itself)")
+        raise UserCodeError(f"{title}.backward takes (dvalues, y_true), and a layer's takes "
+                            "dvalues alone: a loss is checked by check_loss (nnfs-ref check "
+                            "--kind loss)")
     candidates = _explicit_slots(layer, params) if params is not None else \
         contract.array_slots(layer)
     caller = Caller(layer, session.randomness)
@@ -281,6 +282,7 @@ def read_gradients(layer, slots, before, returned, explicit, inputs_shape):
     else:
         dinputs, name = None, "dinputs"
     found, unset, warnings = [], [], []
+    accumulates = contract.accumulates(layer)
     for slot in slots:
         where = [g for g in slot.gradient_slots(layer) if contract.was_set(layer, g, before)]
         if not where and slot.key is None:
@@ -291,7 +293,13 @@ def read_gradients(layer, slots, before, returned, explicit, inputs_shape):
                 where = [Slot(other)]
                 renamed.append(f"{slot.gradient_name} read from {other}")
         if where:
-            found.append((slot, str(where[0]), where[0].get(layer)))
+            value = where[0].get(layer)
+            old, old_copy = before.get(where[0], (None, None))
+            if accumulates and old is value and old_copy is not None:  # += into the same array
+                value = np.asarray(value, dtype=np.float64) - old_copy
+                renamed.append(f"{where[0]} accumulates (+=, reset by {accumulates}()): read "
+                               "as its change over one backward")
+            found.append((slot, str(where[0]), value))
         elif explicit or contract.array_key(slot.attr) in ("weight", "bias"):
             unset.append(slot)
         else:
