@@ -26,6 +26,8 @@ CASES = {
                                "dinputs from learning_rate=0 (backward returned dinputs)"),
     "AccumulatingDense": ((4, 3), "gradients['W'] accumulates (+=, reset by "
                                   "flush_gradients()): read as its change over one backward"),
+    "Activation_Softmax_Loss_CategoricalCrossentropy": (
+        (), "no forward (the fused softmax + cross-entropy of chapter 22)"),
     "Tanh": ((), "an activation object: forward = fn(x), backward = dvalues * grad(x)"),
     "Sigmoid": ((), "an activation object: forward = __call__(x)"),
     "SquaredError": ((), "a loss object: forward = loss(y_true, y_pred), backward = "
@@ -37,7 +39,8 @@ CASES = {
 }
 
 
-LOSS_DATA = {"SquaredError": (X, X[::-1] * 0.5), "CrossEntropy": (X, LABELS)}
+LOSS_DATA = {"SquaredError": (X, X[::-1] * 0.5), "CrossEntropy": (X, LABELS),
+             "Activation_Softmax_Loss_CategoricalCrossentropy": (X, LABELS)}
 
 
 def make(module, name):

@@ -573,9 +573,44 @@ class Loss:
         self.dinputs = self._call(self.gradient, dvalues, y_true)
 
 
+class FusedSoftmaxLoss:
+    """The book's chapter-22 ``Activation_Softmax_Loss_CategoricalCrossentropy``, which has
+    no forward: the checker's own forward is the softmax of the logits and the categorical
+    cross-entropy of it (sparse or one-hot targets), ``backward(softmax_outputs, y_true)``
+    the user's."""
+
+    note = ("no forward (the fused softmax + cross-entropy of chapter 22): the objective is "
+            "the checker's -log softmax(logits)[y_true], backward given the softmax")
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def forward(self, logits, y_true):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.output = np.exp(log_probs)
+        y = np.asarray(y_true)
+        if y.ndim == 2:
+            return -np.sum(log_probs * y, axis=1)
+        return -log_probs[np.arange(len(logits)), y.astype(int)]
+
+    def backward(self, dvalues, y_true):
+        returned = call(self.obj, "backward", dvalues, y_true)
+        self.dinputs = getattr(self.obj, "dinputs", returned)
+
+
+def _fused_without_forward(obj):
+    name = (obj if inspect.isclass(obj) else type(obj)).__name__.lower()
+    return ("softmax" in name and ("crossentropy" in name or "cross_entropy" in name)
+            and not _has(obj, "forward") and _has(obj, "backward", 2))
+
+
 def as_loss(obj):
     """``obj`` as a loss of the book's contract, and a note when it was adapted (see
-    :class:`Loss`)."""
+    :class:`Loss` and :class:`FusedSoftmaxLoss`)."""
+    if _fused_without_forward(obj):
+        adapted = FusedSoftmaxLoss(obj)
+        return adapted, adapted.note
     if _has(obj, "forward") or _has(obj, "backward"):
         return obj, None
     gradient = next((n for n in ("grad", "gradient") if _has(obj, n, 2)), None)
