@@ -85,6 +85,27 @@ def hinge_loss(x, y):
     return loss, violating / n
 
 
+def lstm_like_forward(x, w):
+    """Two outputs before the cache: ``h = tanh(x @ w)``, ``c = x @ w``."""
+    z = x @ w
+    h = np.tanh(z)
+    return h, z, (x, w, h)
+
+
+def lstm_like_backward(dh, dz, cache):
+    x, w, h = cache
+    local = dh * (1 - h ** 2) + dz
+    dx = local @ w.T
+    return {"dx": dx, "dw": x.T @ local}
+
+
+def masked_square_loss(x, y, mask):
+    """``sum(mask * (x - y) ** 2) / sum(mask)``, the mask a boolean array passed through."""
+    diff = np.where(mask, x - y, 0.0)
+    count = max(int(mask.sum()), 1)
+    return float(np.sum(diff ** 2) / count), 2 * diff / count
+
+
 #: (function, the line as written, the line with the bug, the failing row, words the
 #: message must hold).
 BUGS = [
@@ -101,4 +122,7 @@ BUGS = [
     ("dropout_backward", "return dout if options[\"mode\"] != \"train\" else dout * mask",
      "return dout", "dx", "disagree"),
     ("softmax_loss", "return loss, dx / n", "return loss, dx", "dx", "the batch size"),
+    ("lstm_like_backward", "dx = local @ w.T", "dx = (local - dz) @ w.T", "dx", "disagree"),
+    ("masked_square_loss", "return float(np.sum(diff ** 2) / count), 2 * diff / count",
+     "return float(np.sum(diff ** 2) / count), 2 * (x - y) / count", "dx", "disagree"),
 ]

@@ -28,6 +28,10 @@ def cases(module):
                                              {"mode": "train", "eps": 1e-5}),
         "softmax_loss": lambda: check_loss_function(module.softmax_loss, X[:, :3], Y),
         "hinge_loss": lambda: check_loss_function(module.hinge_loss, X[:, :3], Y),
+        "lstm_like": lambda: check_functions(module.lstm_like_forward, module.lstm_like_backward,
+                                             X, W),
+        "masked_square_loss": lambda: check_loss_function(
+            module.masked_square_loss, X, X[::-1], np.arange(30).reshape(6, 5) % 3 > 0),
     }
 
 
@@ -142,3 +146,18 @@ def test_function_pairs_from_the_command_line(tmp_path):
     assert done.returncode == 1 and "yours = 2 x expected" in done.stdout
     done = run("pairs:affine_forward,affine_backward")
     assert done.returncode == 2 and "give --shape for each array argument" in done.stderr
+
+
+def test_two_outputs_each_get_an_upstream_gradient_and_a_dict_of_gradients_is_read_by_name():
+    report = cases(P)["lstm_like"]()
+    assert report.ok, str(report)
+    assert [c.name for c in report.checks] == ["dx", "dw", "x unchanged", "w unchanged",
+                                               "dout1 unchanged", "dout2 unchanged"]
+    assert ("forward returned 2 outputs and a cache: backward given an upstream gradient for "
+            "each, in order") in report.notes
+
+
+def test_a_loss_function_passes_a_mask_through():
+    report = cases(P)["masked_square_loss"]()
+    assert report.ok, str(report)
+    assert "passed through, not differentiated: 1 more argument(s)" in report.notes

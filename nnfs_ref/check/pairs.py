@@ -71,16 +71,19 @@ class _Pair:
         if replay:
             self.randomness.replay(self.start)
         returned = _call(self.forward_fn, "forward", *args, **copy.deepcopy(self.kwargs))
-        if not (isinstance(returned, tuple) and len(returned) == 2):
+        if not (isinstance(returned, tuple) and len(returned) >= 2):
             raise UserCodeError(f"your forward {self.forward_fn.__name__} returned "
-                                f"{_describe(returned)}: expected (out, cache)")
-        out, cache = returned
-        try:
-            out = np.asarray(out, dtype=np.float64) if not isinstance(out, np.ndarray) else out
-        except (TypeError, ValueError):
-            raise UserCodeError(f"your forward's out is a {type(out).__name__}, not an "
-                                "array") from None
-        return out, cache
+                                f"{_describe(returned)}: expected (out, cache), or (out1, "
+                                "out2, ..., cache)")
+        outs = []
+        for out in returned[:-1]:
+            try:
+                outs.append(out if isinstance(out, np.ndarray) else
+                            np.asarray(out, dtype=np.float64))
+            except (TypeError, ValueError):
+                raise UserCodeError(f"your forward's out is a {type(out).__name__}, not an "
+                                    "array") from None
+        return outs, returned[-1]
 
 
 def _describe(value):
@@ -134,33 +137,44 @@ def _check_functions(session, pair, backward):
     notes, settings = session.notes, session.settings
     pair.pin_randomness(session.randomness)
     names = _names(pair.forward_fn, len(pair.args))
-    out, random = session.pin(
-        lambda replay: pair.call(replay=replay)[0],
+
+    def flat(outs):
+        return np.concatenate([np.ravel(out).astype(np.float64) for out in outs])
+
+    first, random = session.pin(
+        lambda replay: flat(pair.call(replay=replay)[0]),
         "forward is random even with NumPy's global random state replayed: seed it through "
         "its arguments")
+    outs, _ = pair.call()
     if random:
         notes.append("forward draws from NumPy's global random state: replayed before "
                      "every call, so each uses the same draws")
-    if not np.all(np.isfinite(out)):
+    if not np.all(np.isfinite(first)):
         raise UserCodeError("your forward returned nan/inf for finite inputs")
-    lower_precision(out.dtype, "forward", notes)
-    handed_dout = streams(settings.seed)[0].standard_normal(out.shape)
+    for out in outs:
+        lower_precision(out.dtype, "forward", notes)
+    if len(outs) > 1:
+        notes.append(f"forward returned {len(outs)} outputs and a cache: backward given an "
+                     "upstream gradient for each, in order")
+    stream = streams(settings.seed)[0]
+    handed = [stream.standard_normal(out.shape) for out in outs]
+    labels = ["dout"] if len(outs) == 1 else [f"dout{k + 1}" for k in range(len(outs))]
     copies = session.hand(to=f"forward {pair.forward_fn.__name__}",
                           **{names[i]: pair.args[i] for i in pair.arrays})
     _, cache = pair.call()
-    dout, = session.hand(to=f"backward {getattr(backward, '__name__', 'backward')}",
-                         dout=handed_dout)
-    grads = _call(backward, "backward", handed_dout, cache)
+    douts = session.hand(to=f"backward {getattr(backward, '__name__', 'backward')}",
+                         **dict(zip(labels, handed)))
+    grads = _call(backward, "backward", *handed, cache)
     grads = _match(grads, [names[i] for i in pair.arrays], backward)
     for i, copy_ in zip(pair.arrays, copies):  # the checks differentiate the arguments as given
         pair.args[i] = copy_
     rng = streams(settings.seed)[1]
-    batch = out.shape[0] if out.ndim > 1 else None
-    magnitude = float(np.sum(np.abs(dout * out)))
+    batch = outs[0].shape[0] if outs[0].ndim > 1 else None
+    magnitude = float(sum(np.sum(np.abs(d * out)) for d, out in zip(douts, outs)))
     checks, findings = [], {}
     for i, grad in zip(pair.arrays, grads):
         def objective(value, i=i):
-            return float(np.sum(dout * pair.call({i: value})[0]))
+            return float(sum(np.sum(d * out) for d, out in zip(douts, pair.call({i: value})[0])))
 
         name = "d" + names[i]
         hints = Hints(batch, names[i], contract.numbers(
@@ -177,11 +191,19 @@ def _check_functions(session, pair, backward):
 
 
 def _match(grads, names, backward):
-    """``backward``'s return value as one gradient per differentiated argument."""
+    """``backward``'s return value as one gradient per differentiated argument: by
+    position, or by name from a dict (``{"dx": ..., "dw": ...}`` or ``{"x": ...}``)."""
+    fn = getattr(backward, "__name__", "backward")
+    if isinstance(grads, dict):
+        keys = [next((k for k in (f"d{n}", n) if k in grads), None) for n in names]
+        missing = [f"d{n}" for n, k in zip(names, keys) if k is None]
+        if missing:
+            raise UserCodeError(f"your backward {fn} returned a dict without "
+                                f"{', '.join(missing)} (its keys: {', '.join(map(str, grads))})")
+        return [grads[k] for k in keys]
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
     grads = list(grads)
-    fn = getattr(backward, "__name__", "backward")
     if len(grads) < len(names):
         missing = ", ".join("d" + n for n in names[len(grads):])
         raise UserCodeError(f"your backward {fn} returned {len(grads)} gradient(s) for "
@@ -194,7 +216,7 @@ def _match(grads, names, backward):
     return grads
 
 
-def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, *, seed: int = 0,
+def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, *args: Any, seed: int = 0,
                         rtol: float | None = None, atol: float = 0.0,
                         scale_tol: float | None = None, mode: str = "auto",
                         notes: Sequence[str] = ()) -> CheckReport:
@@ -202,11 +224,14 @@ def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, *, seed: int = 
 
     Parameters
     ----------
-    f : callable ``f(x, y) -> (loss, dx)``, ``loss`` a scalar
+    f : callable ``f(x, y, *args) -> (loss, dx)``, ``loss`` a scalar
     x : array_like, shape (batch, classes)
         Scores (differentiated, as float64).
     y : array_like
         Targets, passed through unchanged.
+    *args
+        More arguments (a mask, options), passed through as fresh copies on every call
+        and not differentiated.
     seed, rtol, atol, scale_tol, mode, notes
         As for :func:`nnfs_ref.check.layer.check_layer`.
 
@@ -222,7 +247,7 @@ def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, *, seed: int = 
     session = Session(title, FD_ORACLE, settings, (), notes)
 
     def loss_at(value):
-        returned = _call(f, "loss", value, y.copy())
+        returned = _call(f, "loss", value, y.copy(), *copy.deepcopy(args))
         if not (isinstance(returned, tuple) and len(returned) == 2):
             raise UserCodeError(f"your loss {title} returned {_describe(returned)}: expected "
                                 "(loss, dx)")
@@ -233,6 +258,9 @@ def check_loss_function(f: Callable, x: ArrayLike, y: ArrayLike, *, seed: int = 
         return float(loss), dx
 
     def run():
+        if args:
+            session.notes.append(f"passed through, not differentiated: {len(args)} more "
+                                 "argument(s)")
         copy_x, _ = session.hand(to=f"loss {title}", x=x, y=y)
         _, dx = loss_at(x)
         check, finding = numeric_finding(
