@@ -135,6 +135,28 @@ def _shape(text, default):
     return shape
 
 
+def random_argument(text, rng):
+    """One array argument of a function pair from its ``--shape``: ``4,5`` a normal float
+    array; ``int:4,5:10`` integers in [0, 10) (word indices, labels); ``bool:4,5`` a mask,
+    about half true."""
+    kind, _, rest = text.partition(":") if text.split(":")[0] in ("int", "bool") else \
+        ("float", "", text)
+    sizes, _, high = rest.partition(":")
+    shape = _shape(sizes, None)
+    if kind == "bool":
+        return rng.random(shape) < 0.5
+    if kind == "int":
+        try:
+            top = int(high) if high else 10
+        except ValueError:
+            top = 0
+        if top < 1:
+            raise UsageError(f"--shape {text}: int:SIZES:HIGH takes a positive HIGH, got "
+                             f"{high!r}")
+        return rng.integers(0, top, size=shape)
+    return rng.standard_normal(shape)
+
+
 def layer_inputs(layer, shape, rng):
     """Random inputs for a layer: ``--shape``, or batch 8 and the width its weights take."""
     from nnfs_ref.check.contract import array_slots
@@ -259,16 +281,16 @@ def _check_functions(objects, args, positional, keywords, options):
     from nnfs_ref.check import UserCodeError, check_functions, check_loss_function
 
     rng = np.random.default_rng(args.seed)
-    shapes = [_shape(text, None) for text in args.shape or []]
     try:
         if len(objects) == 2:
-            if not shapes:
+            if not args.shape:
                 raise UsageError("give --shape for each array argument of forward, in order "
                                  "(e.g. --shape 4,5 --shape 5,3 --shape 3)")
-            arrays = [rng.standard_normal(shape) for shape in shapes]
+            arrays = [random_argument(text, rng) for text in args.shape]
             return check_functions(*objects, *arrays, *positional, **keywords, **options,
-                                   notes=["random arrays of shapes " + ", ".join(
-                                       str(a.shape) for a in arrays) + f" (seed {args.seed})"])
+                                   notes=["random arrays " + ", ".join(
+                                       f"{a.dtype} {a.shape}" for a in arrays)
+                                       + f" (seed {args.seed})"])
         targets = args.targets or "labels"
         x, y = loss_data(args.predictions or "values", targets, _shape(args.shape, (8, 3)),
                          rng)
@@ -306,7 +328,8 @@ def add_arguments(parser):
                         help="input shape of a layer (default 8 by the width its weights "
                              "take, or 8,5; one number sets the batch only), or (batch, "
                              "outputs) of a loss (default 8,3); for a function pair, once per "
-                             "array argument, in order")
+                             "array argument, in order: 4,5 floats, int:4,5:10 integers in "
+                             "[0, 10), bool:4,5 a mask")
     parser.add_argument("--kind", choices=("auto", "layer", "loss"), default="auto",
                         help="auto: a loss is a class whose backward takes (dvalues, y_true)")
     parser.add_argument("--predictions", choices=PREDICTIONS,

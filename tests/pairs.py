@@ -99,6 +99,18 @@ def lstm_like_backward(dh, dz, cache):
     return {"dx": dx, "dw": x.T @ local}
 
 
+def embedding_forward(x, W):
+    """Word indices ``x`` (integers, not differentiated) looked up in ``W``."""
+    return W[x], (x, W.shape)
+
+
+def embedding_backward(dout, cache):
+    x, shape = cache
+    dW = np.zeros(shape)
+    np.add.at(dW, x, dout)
+    return dW
+
+
 def masked_square_loss(x, y, mask):
     """``sum(mask * (x - y) ** 2) / sum(mask)``, the mask a boolean array passed through."""
     diff = np.where(mask, x - y, 0.0)

@@ -146,6 +146,14 @@ def test_function_pairs_from_the_command_line(tmp_path):
     assert done.returncode == 1 and "yours = 2 x expected" in done.stdout
     done = run("pairs:affine_forward,affine_backward")
     assert done.returncode == 2 and "give --shape for each array argument" in done.stderr
+    done = run("pairs:embedding_forward,embedding_backward", "--shape", "int:4,6:7",
+               "--shape", "7,3")  # word indices in [0, 7), then the embedding matrix
+    assert done.returncode == 0 and "OK: all 3 checks agree." in done.stdout, done.stderr
+    assert "random arrays int64 (4, 6), float64 (7, 3)" in done.stdout
+    assert "not differentiated (not float arrays): x" in done.stdout
+    done = run("pairs:embedding_forward,embedding_backward", "--shape", "int:4,6:0",
+               "--shape", "7,3")
+    assert done.returncode == 2 and "int:SIZES:HIGH takes a positive HIGH" in done.stderr
 
 
 def test_two_outputs_each_get_an_upstream_gradient_and_a_dict_of_gradients_is_read_by_name():
