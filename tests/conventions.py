@@ -215,6 +215,54 @@ class Activation_Softmax_Loss_CategoricalCrossentropy:
         self.dinputs = self.dinputs / samples
 
 
+class Momentum:
+    """An optimizer object: ``update(param, grad)`` steps the parameter in place."""
+
+    def __init__(self, learning_rate=0.1, beta=0.9):
+        self.learning_rate, self.beta, self.velocity = learning_rate, beta, {}
+
+    def update(self, param, grad):
+        v = self.beta * self.velocity.get(id(param), 0.0) - self.learning_rate * grad
+        self.velocity[id(param)] = v
+        param += v
+
+
+class OptimizedDense:
+    """Hands its gradients to an optimizer object and stores none of them."""
+
+    def __init__(self, n_inputs, n_neurons):
+        self.W = 0.1 * np.random.randn(n_inputs, n_neurons)
+        self.b = 0.1 * np.random.randn(1, n_neurons)
+        self.optimizer = Momentum()
+
+    def forward(self, X):
+        self.X = X
+        return X @ self.W + self.b
+
+    def backward(self, dY):
+        dX = dY @ self.W.T
+        self.optimizer.update(self.W, self.X.T @ dY)
+        self.optimizer.update(self.b, dY.sum(axis=0, keepdims=True))
+        return dX
+
+
+class ListParamsDense:
+    """Parameters in a list; backward returns ``(dX, [dW, db])`` in the list's order."""
+
+    def __init__(self, n_inputs, n_neurons):
+        self.params = [0.1 * np.random.randn(n_inputs, n_neurons),
+                       0.1 * np.random.randn(n_neurons)]
+
+    def forward(self, X):
+        self.X = X
+        W, b = self.params
+        return X @ W + b
+
+    def backward(self, dY):
+        W, _ = self.params
+        return dY @ W.T, [self.X.T @ dY, dY.sum(axis=0)]
+
+
 class Tanh:
     """An activation object: ``fn(z)`` and its derivative ``grad(z)``."""
 
@@ -293,6 +341,10 @@ BUGS = [
     ("Activation_Softmax_Loss_CategoricalCrossentropy",
      "self.dinputs = self.dinputs / samples", "self.dinputs = self.dinputs", "dinputs",
      "the batch size 6: a mean's 1/N missing?"),
+    ("OptimizedDense", "self.optimizer.update(self.W, self.X.T @ dY)",
+     "self.optimizer.update(self.W, dY.T @ self.X)", "dW", "has shape"),
+    ("ListParamsDense", "return dY @ W.T, [self.X.T @ dY, dY.sum(axis=0)]",
+     "return dY @ W.T, [self.X.T @ dY, dY.mean(axis=0)]", "dparams[1]", "constant factor"),
     ("Tanh", "return 1 - np.tanh(z) ** 2", "return 1 - np.tanh(z)", "dinputs", "disagree"),
     ("Sigmoid", "return s * (1 - s)", "return s", "dinputs", "disagree"),
     ("SquaredError", "return (y_pred - y) / len(y)", "return (y - y_pred) / len(y)", "dinputs",

@@ -28,6 +28,10 @@ CASES = {
                                   "flush_gradients()): read as its change over one backward"),
     "Activation_Softmax_Loss_CategoricalCrossentropy": (
         (), "no forward (the fused softmax + cross-entropy of chapter 22)"),
+    "OptimizedDense": ((4, 3), "dW read from the optimizer's update(W, grad), which changed "
+                               "nothing"),
+    "ListParamsDense": ((4, 3), "backward returned (dinputs, [gradients of params, in "
+                                "order])"),
     "Tanh": ((), "an activation object: forward = fn(x), backward = dvalues * grad(x)"),
     "Sigmoid": ((), "an activation object: forward = __call__(x)"),
     "SquaredError": ((), "a loss object: forward = loss(y_true, y_pred), backward = "
@@ -151,3 +155,11 @@ def test_a_call_the_checker_makes_is_never_blamed_on_the_code():
     report = check_layer(NoArguments(), X)
     assert report.summary() == ("ERROR: the checker calls backward(array), which "
                                 "NoArguments.backward() cannot take")
+
+
+def test_the_optimizer_is_put_back_and_never_stepped_by_the_check():
+    layer = make(C, "OptimizedDense")
+    optimizer, weights = layer.optimizer, layer.W.copy()
+    assert check_layer(layer, X).ok
+    assert layer.optimizer is optimizer and optimizer.velocity == {}
+    assert np.array_equal(layer.W, weights)

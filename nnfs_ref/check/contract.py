@@ -148,6 +148,52 @@ def learning_rate_name(obj):
                                                   n, re.IGNORECASE)), None)
 
 
+class Recorder:
+    """Stands in for an optimizer object a layer holds while its backward runs: each
+    ``update(param, grad, ...)`` (or ``step``) records ``grad`` for ``param`` and changes
+    nothing; every other attribute is the optimizer's own. :meth:`install` puts one in
+    place of each such attribute, :meth:`uninstall` puts the optimizers back."""
+
+    METHODS = ("update", "step")
+
+    def __init__(self, original):
+        self._original, self.records = original, []
+
+    def __getattr__(self, name):
+        if name in Recorder.METHODS:
+            def record(param, grad, *args, **kwargs):
+                self.records.append((param, np.array(grad, dtype=np.float64, copy=True)))
+                return param
+            return record
+        return getattr(self._original, name)
+
+    @classmethod
+    def install(cls, obj):
+        """``{attribute: Recorder}`` for every optimizer-like attribute of ``obj``."""
+        installed = {}
+        for name, value in list(vars(obj).items()) if hasattr(obj, "__dict__") else ():
+            if not isinstance(value, (np.ndarray, np.random.Generator, np.random.RandomState,
+                                      dict, list, tuple, set, frozenset, str, int, float)) \
+                    and any(callable(getattr(value, m, None)) for m in cls.METHODS):
+                installed[name] = cls(value)
+                setattr(obj, name, installed[name])
+        return installed
+
+    @staticmethod
+    def uninstall(obj, installed):
+        for name, recorder in installed.items():
+            setattr(obj, name, recorder._original)
+
+    @staticmethod
+    def gradient_of(installed, param):
+        """The gradient recorded for ``param`` (the same array object), or None."""
+        for recorder in installed.values():
+            for recorded, grad in recorder.records:
+                if recorded is param:
+                    return grad
+        return None
+
+
 #: Methods by which an object says that its gradients accumulate (``+=``) between resets.
 RESETS = ("flush_gradients", "zero_grad", "zero_gradients", "zero_grads")
 
@@ -261,7 +307,8 @@ def float64_numpy():
 
 @dataclasses.dataclass(frozen=True)
 class Slot:
-    """One array of an object: ``attr`` itself, or ``attr[key]`` when ``attr`` is a dict."""
+    """One array of an object: ``attr`` itself, or ``attr[key]`` when ``attr`` is a dict
+    (or a list, ``key`` its index)."""
 
     attr: str
     key: object = None
@@ -273,6 +320,9 @@ class Slot:
         value = getattr(obj, self.attr, None)
         if self.key is None:
             return value
+        if isinstance(value, list):
+            return value[self.key] if isinstance(self.key, int) and self.key < len(value) \
+                else None
         return value.get(self.key) if isinstance(value, dict) else None
 
     def set(self, obj, value):
@@ -285,8 +335,9 @@ class Slot:
         """Where ``backward`` may store this array's gradient, in order of preference."""
         if self.key is None:
             return [Slot("d" + self.attr)]
-        return [Slot("d" + self.attr, self.key)] + [Slot(name, self.key) for name in GRADIENT_DICTS
-                                                     if isinstance(getattr(obj, name, None), dict)]
+        return [Slot("d" + self.attr, self.key)] + [
+            Slot(name, self.key) for name in GRADIENT_DICTS
+            if isinstance(getattr(obj, name, None), (dict, list))]
 
     @property
     def gradient_name(self):
@@ -355,6 +406,9 @@ def array_slots(obj):
             slots.append(Slot(name))
         elif isinstance(value, dict) and name not in GRADIENT_DICTS and not name.startswith("d"):
             slots += [Slot(name, key) for key, v in value.items() if is_float_array(v)]
+        elif isinstance(value, list) and value and all(map(is_float_array, value)) \
+                and name not in GRADIENT_DICTS and not name.startswith("d"):
+            slots += [Slot(name, index) for index in range(len(value))]
     return slots
 
 

@@ -189,8 +189,13 @@ def _check_layer(session, layer, x, fn, params, penalty):
     if rate is not None:
         read = _stepped(layer, slots, before, handed, rate, x.shape, params is not None)
     else:
-        returned = call(layer, "backward", handed)
-        read = read_gradients(layer, slots, before, returned, params is not None, x.shape)
+        optimizers = contract.Recorder.install(layer)
+        try:
+            returned = call(layer, "backward", handed)
+        finally:
+            contract.Recorder.uninstall(layer, optimizers)
+        read = read_gradients(layer, slots, before, returned, params is not None, x.shape,
+                              optimizers)
     for w in read.warnings:
         session.warn(w)
     if read.renamed:
@@ -265,13 +270,24 @@ def _stepped(layer, slots, before, dvalues, rate, inputs_shape, explicit):
     return Gradients(dinputs, read.inputs_name, found, unset, warnings, note)
 
 
-def read_gradients(layer, slots, before, returned, explicit, inputs_shape):
+def read_gradients(layer, slots, before, returned, explicit, inputs_shape, optimizers=None):
     """The gradients ``backward`` set (or returned), by the book's names or the wild's
-    (``d_weights``, ``dWeights``, ``dweight``, ``grad_W``, ``dx``...)."""
+    (``d_weights``, ``dWeights``, ``dweight``, ``grad_W``, ``dx``...), returned as
+    ``(dinputs, [gradients of a params list, in order])``, or handed to an optimizer
+    object's ``update(param, grad)`` (``optimizers``: the recorders that stood in)."""
     written = [n for n in contract.written_arrays(layer, before)
                if n not in {s.attr for s in slots}]
     name = contract.gradient_among(layer, written, "input", inputs_shape, "dinputs")
     renamed = []
+    listed = {}  # a params list's gradients, returned after dinputs
+    if isinstance(returned, tuple) and len(returned) == 2 \
+            and isinstance(returned[1], (list, tuple)):
+        owners = {s.attr for s in slots if isinstance(s.key, int)}
+        if len(owners) == 1 and len(returned[1]) == sum(isinstance(s.key, int) for s in slots):
+            listed = {s: returned[1][s.key] for s in slots if isinstance(s.key, int)}
+            returned = returned[0]
+            renamed.append(f"backward returned (dinputs, [gradients of {owners.pop()}, in "
+                           "order])")
     if name is not None:
         dinputs = getattr(layer, name)
         if name != "dinputs":
@@ -285,6 +301,16 @@ def read_gradients(layer, slots, before, returned, explicit, inputs_shape):
     accumulates = contract.accumulates(layer)
     for slot in slots:
         where = [g for g in slot.gradient_slots(layer) if contract.was_set(layer, g, before)]
+        if not where and slot in listed:
+            found.append((slot, slot.gradient_name, listed[slot]))
+            continue
+        recorded = None if optimizers is None or where else \
+            contract.Recorder.gradient_of(optimizers, slot.get(layer))
+        if recorded is not None:
+            found.append((slot, slot.gradient_name, recorded))
+            renamed.append(f"{slot.gradient_name} read from the optimizer's update("
+                           f"{slot}, grad), which changed nothing")
+            continue
         if not where and slot.key is None:
             other = contract.gradient_among(layer, [n for n in written if n != name],
                                             contract.array_key(slot.attr),
