@@ -226,7 +226,9 @@ def run(args):
     cls = objects[0]
     if not inspect.isclass(cls):
         raise UsageError(f"{args.target} is a {type(cls).__name__}, not a class or function")
-    shape = _shape(args.shape, None)
+    typed = bool(args.shape) and len(args.shape) == 1 and \
+        args.shape[0].split(":")[0] in ("int", "bool")  # integer or boolean layer inputs
+    shape = None if typed else _shape(args.shape, None)
     from nnfs_ref.check.contract import is_loss, parse_params
 
     params = parse_params(args.params)
@@ -251,7 +253,8 @@ def run(args):
                 f"(seed {args.seed})"])
         else:
             randomized = randomize_zero_arrays(obj, rng)
-            inputs = layer_inputs(obj, shape, rng)
+            inputs = random_argument(args.shape[0], rng) if typed else \
+                layer_inputs(obj, shape, rng)
             report = check_layer(obj, inputs, params=params, **options, notes=[
                 f"random inputs of shape {inputs.shape} (seed {args.seed})"
                 + (f"; all-zero {', '.join(randomized)} given random values "

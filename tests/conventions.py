@@ -263,6 +263,21 @@ class ListParamsDense:
         return dY @ W.T, [self.X.T @ dY, dY.sum(axis=0)]
 
 
+class Embedding:
+    """Word indices in, vectors out: the inputs are integers, only the table has a gradient."""
+
+    def __init__(self, vocabulary, width):
+        self.table = 0.1 * np.random.randn(vocabulary, width)
+
+    def forward(self, indices):
+        self.indices = indices
+        self.output = self.table[indices]
+
+    def backward(self, dvalues):
+        self.dtable = np.zeros_like(self.table)
+        np.add.at(self.dtable, self.indices, dvalues)
+
+
 class Tanh:
     """An activation object: ``fn(z)`` and its derivative ``grad(z)``."""
 
@@ -345,6 +360,8 @@ BUGS = [
      "self.optimizer.update(self.W, dY.T @ self.X)", "dW", "has shape"),
     ("ListParamsDense", "return dY @ W.T, [self.X.T @ dY, dY.sum(axis=0)]",
      "return dY @ W.T, [self.X.T @ dY, dY.mean(axis=0)]", "dparams[1]", "constant factor"),
+    ("Embedding", "np.add.at(self.dtable, self.indices, dvalues)",
+     "self.dtable[self.indices] += dvalues", "dtable", "disagree"),
     ("Tanh", "return 1 - np.tanh(z) ** 2", "return 1 - np.tanh(z)", "dinputs", "disagree"),
     ("Sigmoid", "return s * (1 - s)", "return s", "dinputs", "disagree"),
     ("SquaredError", "return (y_pred - y) / len(y)", "return (y - y_pred) / len(y)", "dinputs",

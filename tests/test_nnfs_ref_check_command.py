@@ -39,6 +39,7 @@ class Raises(Dense):
 @pytest.fixture()
 def folder(tmp_path):
     shutil.copy(os.path.join(HERE, "bookstyle.py"), tmp_path / "bookstyle.py")
+    shutil.copy(os.path.join(HERE, "conventions.py"), tmp_path / "conventions.py")
     (tmp_path / "squeeze.py").write_text(SQUEEZE)
     return tmp_path
 
@@ -115,3 +116,16 @@ def test_search_passes_a_correct_class(folder):
     done = nnfs_ref(folder, "check", "bookstyle:Layer_Dense", "--search", "25")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("OK: no failing case in 25 searched")
+
+
+def test_conventions_of_the_wild_from_the_command_line(folder):
+    done = nnfs_ref(folder, "check", "conventions:Embedding", "--args", "[5, 3]", "--shape",
+                    "int:4,6:5")  # word indices in [0, 5)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "int64 inputs: passed as they are and not differentiated" in done.stdout
+    done = nnfs_ref(folder, "check", "conventions:SquaredError")  # a loss object, found
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "a loss object: forward = loss(y_true, y_pred)" in done.stdout
+    done = nnfs_ref(folder, "check", "conventions:SteppingLinear", "--args", "[4, 3]")
+    assert done.returncode == 0 and "gradients recovered from backward" in done.stdout, \
+        done.stdout + done.stderr

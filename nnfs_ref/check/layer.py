@@ -116,7 +116,7 @@ def check_layer(layer: Any, inputs: ArrayLike, *, fn: Callable | None = None,
     """
     settings = Settings.of(fn is not None, rtol=rtol, scale_tol=scale_tol, atol=atol,
                            seed=seed, mode=mode)
-    x = as_float64(inputs, "inputs")
+    x = _inputs(inputs)
     params = contract.parse_params(params)
     session = Session(type(layer).__name__, FD_ORACLE if fn is None else TWIN_ORACLE,
                       settings, [layer], notes)
@@ -124,6 +124,19 @@ def check_layer(layer: Any, inputs: ArrayLike, *, fn: Callable | None = None,
     if adapted:
         session.notes.append(adapted)
     return session.run(lambda: _check_layer(session, layer, x, fn, params, penalty))
+
+
+def _inputs(inputs):
+    """The inputs as float64, or as given when they are integers or booleans (word indices,
+    a mask): those are passed as they are and not differentiated."""
+    given = np.asarray(inputs) if isinstance(inputs, (np.ndarray, list, tuple)) else None
+    if given is not None and given.dtype.kind in "iub" and given.size and given.ndim:
+        return given.copy()
+    return as_float64(inputs, "inputs")
+
+
+def _differentiable(x):
+    return x.dtype.kind == "f"
 
 
 def _explicit_slots(layer, params):
@@ -169,6 +182,9 @@ def _check_layer(session, layer, x, fn, params, penalty):
         raise UserCodeError(f"your forward returned {int((~np.isfinite(output)).sum())}"
                             " nan/inf entries for finite inputs")
     lower_precision(output.dtype, "forward", session.notes)
+    if not _differentiable(x):
+        session.notes.append(f"{x.dtype} inputs: passed as they are and not differentiated "
+                             "(no dinputs row)")
     # arrays that forward replaces are caches, not parameters
     slots = [s for s in candidates if params is not None or restored.kept(s)]
     created = [] if params is not None else _created(layer, candidates, handed)
@@ -378,7 +394,7 @@ def _fd_rows(session, layer, caller, x, dvalues, read, penalty, magnitude):
     def objective(inputs_):
         return float(np.sum(dvalues * caller.forward(inputs_)))
 
-    rows = [(None, read.inputs_name, read.dinputs, objective, x)]
+    rows = [(None, read.inputs_name, read.dinputs, objective, x)] if _differentiable(x) else []
     for slot, name, gradient in read.found:
         def objective_param(value, slot=slot):
             slot.set(layer, value)
@@ -420,6 +436,8 @@ def _twin_rows(session, layer, fn, x, dvalues, output, read):
     expected_output, (dparams, expected_dinputs) = vjp_of(fn)(params, x, dvalues)
     actual = {"output": output, read.inputs_name: read.dinputs}
     expected = {"output": expected_output, read.inputs_name: expected_dinputs}
+    if not _differentiable(x):
+        del actual[read.inputs_name], expected[read.inputs_name]
     for slot, name, gradient in named:
         actual[name] = gradient
         expected[name] = dparams[slot.attr]
