@@ -123,8 +123,9 @@ def _shape(text, default):
     if isinstance(text, list):
         if len(text) > 1:
             raise UsageError(f"--shape given {len(text)} times ({' '.join(text)}): a class "
-                             "or a loss function takes one (a forward,backward pair takes "
-                             "one for each array argument)")
+                             "takes one (a loss function takes one for its scores, then one "
+                             "for each array argument after the targets; a forward,backward "
+                             "pair one for each array argument)")
         return _shape(text[0], default)
     try:
         shape = tuple(int(n) for n in text.replace("x", ",").split(",") if n.strip())
@@ -295,10 +296,12 @@ def _check_functions(objects, args, positional, keywords, options):
                                        f"{a.dtype} {a.shape}" for a in arrays)
                                        + f" (seed {args.seed})"])
         targets = args.targets or "labels"
-        x, y = loss_data(args.predictions or "values", targets, _shape(args.shape, (8, 3)),
-                         rng)
-        return check_loss_function(objects[0], x, y, **options, notes=[
-            f"random scores of shape {x.shape}, {targets} targets (seed {args.seed})"])
+        first, *more = args.shape or [None]
+        x, y = loss_data(args.predictions or "values", targets, _shape(first, (8, 3)), rng)
+        extra = [random_argument(text, rng) for text in more]
+        return check_loss_function(objects[0], x, y, *extra, *positional, **options, notes=[
+            f"random scores of shape {x.shape}, {targets} targets (seed {args.seed})"
+            + "".join(f"; then {a.dtype} {a.shape}" for a in extra)])
     except UserCodeError as exc:  # raised before the check started
         raise UsageError(str(exc)) from None
 
@@ -332,7 +335,8 @@ def add_arguments(parser):
                              "take, or 8,5; one number sets the batch only), or (batch, "
                              "outputs) of a loss (default 8,3); for a function pair, once per "
                              "array argument, in order: 4,5 floats, int:4,5:10 integers in "
-                             "[0, 10), bool:4,5 a mask")
+                             "[0, 10), bool:4,5 a mask; for a loss function, the scores' "
+                             "shape, then one for each array argument after the targets")
     parser.add_argument("--kind", choices=("auto", "layer", "loss"), default="auto",
                         help="auto: a loss is a class whose backward takes (dvalues, y_true)")
     parser.add_argument("--predictions", choices=PREDICTIONS,

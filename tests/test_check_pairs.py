@@ -134,6 +134,15 @@ def test_function_pairs_from_the_command_line(tmp_path):
     done = run("pairs:dropout_forward,dropout_backward", "--shape", "4,5", "--args",
                '[{"p": 0.5, "mode": "train", "seed": 0}]')
     assert done.returncode == 0, done.stdout + done.stderr
+    done = run("pairs:masked_square_loss", "--predictions", "values", "--targets", "values",
+               "--shape", "6,4", "--shape", "bool:6,4")  # the mask after the targets
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "then bool (6, 4)" in done.stdout
+    done = run("pairs:masked_square_loss", "--shape", "6,4")  # no mask: the checker's call
+    assert done.returncode == 2
+    assert "the checker calls masked_square_loss(array, ndarray)" not in done.stderr
+    assert "the checker calls masked_square_loss(array, array), which " \
+           "masked_square_loss(x, y, mask) cannot take" in done.stderr, done.stderr
     done = run("./pairs.py:hinge_loss", "--shape", "6,4")
     assert done.returncode == 0 and "random scores of shape (6, 4), labels targets" in done.stdout
     (tmp_path / "bad.py").write_text(

@@ -33,9 +33,10 @@ ROWS = [
     (["check", "manual:Layer_Dense", "--seed", "-3"], ["--seed", "got -3"]),
     (["check", "manual:Layer_Dense", "--args", "[4, 3"], ["--args", "[4, 3"]),
     (["check", "manual:Layer_Dense", "--args", "[3, 2]", "--shape", "4,3", "--shape", "5,3"],
-     ["--shape given 2 times (4,3 5,3)", "a class or a loss function takes one"]),
+     ["--shape given 2 times (4,3 5,3)", "a class takes one"]),
     (["check", "tests/pairs.py:softmax_loss", "--shape", "4,3", "--shape", "5,3"],
-     ["--shape given 2 times (4,3 5,3)"]),
+     ["the checker calls softmax_loss(array, array, array), which softmax_loss(x, y) cannot "
+      "take"]),
     (["train", "--epochs", "0"], ["--epochs must be >= 1, got 0"]),
     (["train", "--hidden", "100000000"], ["--hidden 100000000 needs about", "GiB"]),
     (["train", "--learning-rate", "inf"], ["--learning-rate", "got inf"]),

@@ -48,7 +48,23 @@ def one_line(exc):
 
 
 def invoke(fn, what, *args, **kwargs):
-    """``fn(*args, **kwargs)``; any exception is a UserCodeError "your <what> raised ..."."""
+    """``fn(*args, **kwargs)``; any exception is a UserCodeError "your <what> raised ...". A
+    call that ``fn``'s signature cannot take is said to be the checker's call, not blamed
+    on the code."""
+    try:
+        signature = inspect.signature(fn)
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        given = ", ".join(["array" if isinstance(a, np.ndarray) else type(a).__name__
+                           for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+        name = getattr(fn, "__name__", what)
+        owner = getattr(fn, "__self__", None)
+        owner = "" if owner is None else (owner if inspect.isclass(owner)
+                                          else type(owner)).__name__ + "."
+        raise UserCodeError(f"the checker calls {name}({given}), which {owner}{name}"
+                            f"{signature} cannot take") from None
+    except ValueError:
+        pass  # no signature to read: call it and see
     try:
         return fn(*args, **kwargs)
     except Exception as exc:  # the user's code may raise anything: name it in one line
@@ -90,17 +106,7 @@ def call(obj, method, *args, **kwargs):
     ``"forward"``); a missing method or any exception is a UserCodeError. A call the
     method's signature cannot take is said to be the checker's, not blamed on the code."""
     name = method_name(obj, method)
-    fn = getattr(obj, name)
-    try:
-        inspect.signature(fn).bind(*args, **kwargs)
-    except TypeError:
-        cls = obj.__name__ if inspect.isclass(obj) else type(obj).__name__
-        given = ", ".join(["array"] * len(args) + [f"{k}={v!r}" for k, v in kwargs.items()])
-        raise UserCodeError(f"the checker calls {name}({given}), which {cls}.{name}"
-                            f"{inspect.signature(fn)} cannot take") from None
-    except ValueError:
-        pass  # no signature to read: call it and see
-    return invoke(fn, name, *args, **kwargs)
+    return invoke(getattr(obj, name), name, *args, **kwargs)
 
 
 def _positional(fn):
