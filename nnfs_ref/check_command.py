@@ -230,7 +230,8 @@ def run(args):
     typed = bool(args.shape) and len(args.shape) == 1 and \
         args.shape[0].split(":")[0] in ("int", "bool")  # integer or boolean layer inputs
     shape = None if typed else _shape(args.shape, None)
-    from nnfs_ref.check.contract import is_loss, parse_params
+    from nnfs_ref.check.adapters import is_loss
+    from nnfs_ref.check.contract import parse_params
 
     params = parse_params(args.params)
     loss = args.kind == "loss" or (args.kind == "auto" and is_loss(cls))

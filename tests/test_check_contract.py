@@ -30,12 +30,6 @@ class Loss:
         self.dinputs = dvalues
 
 
-def test_a_loss_is_told_by_its_backward_on_a_class_or_an_instance():
-    assert contract.is_loss(Loss) and contract.is_loss(Loss())
-    assert not contract.is_loss(Layer) and not contract.is_loss(Layer())
-    assert not contract.is_loss(object())  # no backward at all
-
-
 def test_params_and_slots_parse():
     assert contract.parse_params("W, b,") == ["W", "b"]
     assert contract.parse_params(["W"]) == ["W"] and contract.parse_params(None) is None
@@ -99,14 +93,3 @@ def test_book_penalties_read_the_strengths():
     layer.weight_regularizer_l2, layer.bias_regularizer_l1 = 0.5, 0.25
     assert contract.book_regularizers(layer) == {"weights": (0.0, 0.5), "biases": (0.25, 0.0)}
     assert contract.book_penalty(layer) == 0.5 * 6.0 + 0.25 * 3.0
-
-
-def test_objects_of_other_shapes_are_read_through_an_adapter():
-    import conventions as C
-
-    assert contract.is_loss(C.SquaredError) and contract.is_loss(C.CrossEntropy())
-    assert not contract.is_loss(C.Tanh) and not contract.is_loss(C.SteppingLinear)
-    layer, note = contract.as_layer(C.Tanh())
-    assert isinstance(layer, contract.Activation) and "fn(x)" in note
-    plain = Layer()
-    assert contract.as_layer(plain) == (plain, None)  # the book's contract: as it is

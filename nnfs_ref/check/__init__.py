@@ -11,6 +11,8 @@ Importing it loads NumPy only: JAX only when a JAX twin is given (``fn=``).
 - :mod:`nnfs_ref.check.compare`: the comparison rule, one row per array.
 - :mod:`nnfs_ref.check.contract`: how the user's object is called (the book's
   contracts, detected), its randomness pinned, its parameters found.
+- :mod:`nnfs_ref.check.adapters`: objects of other shapes (activation and loss objects,
+  chapter 22's fused loss, optimizer objects) read through the book's contract.
 - :mod:`nnfs_ref.check.numeric`: finite differences with a bound per estimate.
 - :mod:`nnfs_ref.check.judge`: one gradient judged entry by entry or along directions.
 - :mod:`nnfs_ref.check.session`: one check, from its first call to its report.

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from nnfs_ref.check import contract
+from nnfs_ref.check import adapters, contract
 from nnfs_ref.check.contract import Slot, UserCodeError, call
 from nnfs_ref.check.judge import numeric_finding
 from nnfs_ref.check.report import CheckReport, Hints, assert_ok, penalty_hint
@@ -120,7 +120,7 @@ def check_layer(layer: Any, inputs: ArrayLike, *, fn: Callable | None = None,
     params = contract.parse_params(params)
     session = Session(type(layer).__name__, FD_ORACLE if fn is None else TWIN_ORACLE,
                       settings, [layer], notes)
-    layer, adapted = contract.as_layer(layer)
+    layer, adapted = adapters.as_layer(layer)
     if adapted:
         session.notes.append(adapted)
     return session.run(lambda: _check_layer(session, layer, x, fn, params, penalty))
@@ -151,7 +151,7 @@ def _explicit_slots(layer, params):
 
 def _check_layer(session, layer, x, fn, params, penalty):
     title = session.title
-    if contract.is_loss(layer):
+    if adapters.is_loss(layer):
         raise UserCodeError(f"{title}.backward takes (dvalues, y_true), and a layer's takes "
                             "dvalues alone: a loss is checked by check_loss (nnfs-ref check "
                             "--kind loss)")
@@ -205,11 +205,11 @@ def _check_layer(session, layer, x, fn, params, penalty):
     if rate is not None:
         read = _stepped(layer, slots, before, handed, rate, x.shape, params is not None)
     else:
-        optimizers = contract.Recorder.install(layer)
+        optimizers = adapters.Recorder.install(layer)
         try:
             returned = call(layer, "backward", handed)
         finally:
-            contract.Recorder.uninstall(layer, optimizers)
+            adapters.Recorder.uninstall(layer, optimizers)
         read = read_gradients(layer, slots, before, returned, params is not None, x.shape,
                               optimizers)
     for w in read.warnings:
@@ -321,7 +321,7 @@ def read_gradients(layer, slots, before, returned, explicit, inputs_shape, optim
             found.append((slot, slot.gradient_name, listed[slot]))
             continue
         recorded = None if optimizers is None or where else \
-            contract.Recorder.gradient_of(optimizers, slot.get(layer))
+            adapters.Recorder.gradient_of(optimizers, slot.get(layer))
         if recorded is not None:
             found.append((slot, slot.gradient_name, recorded))
             renamed.append(f"{slot.gradient_name} read from the optimizer's update("

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from nnfs_ref.check import contract
+from nnfs_ref.check import adapters, contract
 from nnfs_ref.check.contract import Slot, UserCodeError, call
 from nnfs_ref.check.judge import numeric_finding
 from nnfs_ref.check.report import CheckReport, Hints, assert_ok
@@ -53,7 +53,7 @@ def check_loss(loss: Any, y_pred: ArrayLike, y_true: ArrayLike, *, fn: Callable 
     y = np.asarray(y_true)
     oracle = FD_LOSS_ORACLE if fn is None else TWIN_LOSS_ORACLE
     session = Session(type(loss).__name__, oracle, settings, [loss], notes)
-    loss, adapted = contract.as_loss(loss)
+    loss, adapted = adapters.as_loss(loss)
     if adapted:
         session.notes.append(adapted)
     return session.run(lambda: _check_loss(session, loss, p, y, fn))
