@@ -157,8 +157,10 @@ def _serve(spec, commands, out):
         if line.strip() == "run":
             print(measurement.block(), file=out, flush=True)
         elif line.strip() == "done":
-            break
-    print(json.dumps(measurement.record()), file=out, flush=True)
+            print(json.dumps(measurement.record()), file=out, flush=True)
+            return
+    # the commands ended without "done": the driver is gone (interrupted), and no
+    # record is owed (there may be no block to take a median of)
 
 
 def main(argv=None):

@@ -108,3 +108,21 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
     assert err == "nnfs-ref bench: interrupted\n"
+
+
+def test_a_worker_whose_driver_is_gone_ends_quietly_without_a_record():
+    import io
+    import json
+
+    from bench import worker
+
+    spec = {"impl": "manual", "dtype": "float64", "samples": 30, "hidden": 4,
+            "target_seconds": 0.001}
+    out = io.StringIO()
+    worker.serve(spec, io.StringIO(""), out)  # the commands end at once: no "done"
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["ready"] is True
+    out = io.StringIO()
+    worker.serve(spec, io.StringIO("run\ndone\n"), out)
+    record = json.loads(out.getvalue().splitlines()[-1])
+    assert record["repeats"] == 1 and record["us_per_epoch"] > 0
