@@ -97,6 +97,24 @@ class PassLayer:
         return self.dx
 
 
+class LeibnizDense:
+    """``fwd``/``bwd``, gradients named as derivatives of the loss: ``dL_dW``, ``dL_db``,
+    ``dL_dX``."""
+
+    def __init__(self, n_inputs, n_neurons):
+        self.W = 0.1 * np.random.randn(n_inputs, n_neurons)
+        self.b = 0.1 * np.random.randn(1, n_neurons)
+
+    def fwd(self, X):
+        self.X = X
+        return X @ self.W + self.b
+
+    def bwd(self, dL_dY):
+        self.dL_dW = self.X.T @ dL_dY
+        self.dL_db = dL_dY.sum(axis=0, keepdims=True)
+        self.dL_dX = dL_dY @ self.W.T
+
+
 class FlaggedDropout:
     """Dropout whose training flag is ``is_training``, drawing from ``np.random``."""
 
@@ -342,6 +360,8 @@ BUGS = [
      "b_grad", "b_grad has shape"),
     ("PassLayer", "self._dw = self.x.T @ local", "self._dw = self.x.T @ grad", "_dw",
      "disagree"),
+    ("LeibnizDense", "self.dL_db = dL_dY.sum(axis=0, keepdims=True)",
+     "self.dL_db = dL_dY.sum(axis=0, keepdims=True) * -1", "dL_db", "flipped sign"),
     ("FlaggedDropout", "self.dinputs = dvalues * self.mask",
      "self.dinputs = dvalues * self.mask * self.keep", "dinputs", "constant factor"),
     ("LazyDense", "self.db = dvalues.sum(axis=0, keepdims=True)",

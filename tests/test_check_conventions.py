@@ -19,6 +19,7 @@ CASES = {
     "ReturningLinear": ((4, 3), "backward returned dinputs; dW read from W_grad; db read from "
                                 "b_grad"),
     "PassLayer": ((4, 3), "called as forward_pass(inputs) and backward_pass(dvalues)"),
+    "LeibnizDense": ((4, 3), "called as fwd(inputs) and bwd(dvalues)"),
     "FlaggedDropout": ((0.3,), "called as forward(inputs, is_training=True)"),
     "LazyDense": ((3,), "parameters created by the first forward: W, b"),
     "SteppingLinear": ((4, 3), "gradients recovered from backward(dvalues, learning_rate="

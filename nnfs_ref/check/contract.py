@@ -73,8 +73,10 @@ def invoke(fn, what, *args, **kwargs):
 
 #: The names each role's method goes by in the wild, in order of preference.
 METHOD_NAMES = {
-    "forward": ("forward", "forward_pass", "forward_propagation", "fprop"),
-    "backward": ("backward", "backward_pass", "backward_propagation", "backprop", "bprop"),
+    "forward": ("forward", "forward_pass", "forward_propagation", "forward_prop", "fprop",
+                "fwd"),
+    "backward": ("backward", "backward_pass", "backward_propagation", "backward_prop",
+                 "back_prop", "backprop", "backpropagate", "bprop", "bwd"),
 }
 
 
@@ -301,9 +303,10 @@ def array_key(name):
 def gradient_key(name):
     """The :func:`array_key` of the array a gradient's name is about, or None: ``dweights``,
     ``d_weights``, ``dWeights``, ``dweight``, ``_dw``, ``grad_W``, ``W_grad``,
-    ``weights_gradient`` -> ``"weight"``; ``dinputs``, ``d_input``, ``dx`` -> ``"input"``."""
+    ``weights_gradient``, ``dL_dW``, ``dLdW`` -> ``"weight"``; ``dinputs``, ``d_input``,
+    ``dx`` -> ``"input"``."""
     bare = name.lstrip("_")
-    for pattern in (r"d_?(.+)", r"grad_?(.+)", r"(.+?)_?grad(ient)?s?"):
+    for pattern in (r"d(?:L|loss)_?d_?(.+)", r"d_?(.+)", r"grad_?(.+)", r"(.+?)_?grad(ient)?s?"):
         match = re.fullmatch(pattern, bare, flags=re.IGNORECASE)
         if match and match.group(1):
             return array_key(match.group(1))
