@@ -1,0 +1,262 @@
+"""``check_engine``: a user's own scalar autograd engine, checked operator by operator.
+
+An engine in the style of micrograd: a ``Value(x)`` leaf with ``.data`` and
+``.grad``, operators that build a graph, and ``backward()`` on the result. The
+operators it defines are found (dunders such as ``__mul__`` and ``__rsub__``,
+methods such as ``relu`` and ``tanh``), and each is run in small expressions:
+alone, with a node used twice (``a * a``), with a Python number on either side
+(``2.5 - v``) and inside a small graph whose intermediate node is shared. Each
+leaf's gradient is compared with the finite differences of the same expression
+computed on plain floats (the oracle of :mod:`nnfs_ref.check.numeric`, kinks
+included), and a failure is blamed on the operator, with the pattern it shows.
+
+Tensor engines, Hypothesis-drawn expressions and shrinking are not read yet.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from nnfs_ref.check.contract import UserCodeError, invoke, one_line
+from nnfs_ref.check.judge import numeric_finding
+from nnfs_ref.check.session import streams
+from nnfs_ref.check.settings import Settings
+from nnfs_ref.table import format_rows
+
+#: Binary operators: (dunder, Python form, on floats).
+BINARY = {
+    "__add__": ("a + b", lambda a, b: a + b), "__sub__": ("a - b", lambda a, b: a - b),
+    "__mul__": ("a * b", lambda a, b: a * b), "__truediv__": ("a / b", lambda a, b: a / b),
+}
+#: Reflected forms with a number on the left.
+REFLECTED = {
+    "__radd__": ("2.5 + v", lambda v: 2.5 + v), "__rsub__": ("2.5 - v", lambda v: 2.5 - v),
+    "__rmul__": ("2.5 * v", lambda v: 2.5 * v), "__rtruediv__": ("2.5 / v", lambda v: 2.5 / v),
+}
+#: Named unary methods and their float twins, with the domain of the values drawn.
+UNARY = {
+    "relu": (lambda x: x if x > 0 else 0.0, "any"), "tanh": (math.tanh, "any"),
+    "exp": (math.exp, "any"), "log": (math.log, "positive"),
+    "sigmoid": (lambda x: 1 / (1 + math.exp(-x)), "any"),
+}
+#: Exponents the power rule is run with (fractional ones on positive values only).
+EXPONENTS = (2, 3, -1, 0.5)
+#: The operators each is often built from (``a - b`` as ``a + (-b)``, ``-a`` as ``a * -1``,
+#: ``a / b`` as ``a * b ** -1``): where one of these fails too, the failure is blamed on it.
+BUILT_FROM = {
+    "__sub__": ("__add__", "__neg__", "__mul__", "__rmul__"),
+    "__rsub__": ("__add__", "__radd__", "__neg__", "__mul__", "__rmul__"),
+    "__neg__": ("__mul__", "__rmul__"),
+    "__truediv__": ("__mul__", "__pow__"),
+    "__rtruediv__": ("__mul__", "__rmul__", "__pow__"),
+    "__radd__": ("__add__",), "__rmul__": ("__mul__",),
+    "backward": ("__add__", "__mul__"),
+}
+
+
+def _defined(cls, name):
+    """Whether the class (not ``object``) defines ``name``."""
+    return any(name in vars(base) for base in cls.__mro__ if base is not object)
+
+
+def _apply(x, name):
+    """``x.name()`` on an engine's value, the float twin on a float."""
+    return UNARY[name][0](x) if isinstance(x, float) else getattr(x, name)()
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One expression: the operator it is about, its pattern, how many leaves, the
+    expression (on engine values and on floats alike), the leaves' domain."""
+
+    operator: str
+    pattern: str
+    leaves: int
+    build: object
+    domain: str = "any"
+
+
+def cases(cls):
+    """The expressions that exercise the operators ``cls`` defines, and the names of
+    the operators it lacks among the ones looked for."""
+    found = []
+    for dunder, (form, fn) in BINARY.items():
+        if _defined(cls, dunder):
+            domain = "nonzero" if dunder == "__truediv__" else "any"
+            found += [Case(dunder, form, 2, fn, domain),
+                      Case(dunder, "with a node used twice: " + form.replace("b", "a"), 1,
+                           lambda a, fn=fn: fn(a, a), domain),
+                      Case(dunder, form.replace("b", "2.5"), 1, lambda a, fn=fn: fn(a, 2.5),
+                           domain)]
+    for dunder, (form, fn) in REFLECTED.items():
+        if _defined(cls, dunder[:2] + dunder[3:]):  # __rmul__ is looked for where __mul__ is
+            found.append(Case(dunder, form, 1, fn,
+                              "nonzero" if dunder == "__rtruediv__" else "any"))
+    if _defined(cls, "__neg__"):
+        found.append(Case("__neg__", "-v", 1, lambda a: -a))
+    if _defined(cls, "__pow__"):
+        for k in EXPONENTS:
+            found.append(Case("__pow__", f"v ** {k}", 1, lambda a, k=k: a ** k,
+                              "positive" if k != int(k) or k < 0 else "any"))
+    for name, (_, domain) in UNARY.items():
+        if _defined(cls, name):
+            found += [Case(name, f"v.{name}()", 1, lambda a, n=name: _apply(a, n), domain),
+                      Case(name, f"with a node used twice: v.{name}() * v", 1,
+                           lambda a, n=name: _apply(a, n) * a, domain)]
+    if _defined(cls, "__mul__") and _defined(cls, "__add__"):
+        found.append(Case("backward", "a shared intermediate node: s = a * b; s * s + s", 2,
+                          _shared))
+    looked_for = list(BINARY) + list(REFLECTED) + ["__neg__", "__pow__"] + list(UNARY)
+    missing = [n for n in looked_for if not _defined(cls, n)]
+    return found, missing
+
+
+def _shared(a, b):
+    s = a * b
+    return s * s + s
+
+
+@dataclasses.dataclass
+class OperatorResult:
+    """What one operator's expressions gave: how many ran, which failed, and why."""
+
+    operator: str
+    checked: int = 0
+    failures: list = dataclasses.field(default_factory=list)
+    #: The failing operator this one is built from, where one is (then it is not blamed).
+    through: str = ""
+
+    @property
+    def ok(self):
+        return not self.failures
+
+
+@dataclasses.dataclass
+class EngineReport:
+    """The operators of an engine: ``.ok``, ``.failing`` (the operators blamed),
+    ``.unchecked`` (those looked for and not defined) and a text form."""
+
+    title: str
+    results: dict
+    unchecked: list
+    notes: list = dataclasses.field(default_factory=list)
+
+    @property
+    def failing(self):
+        """The operators blamed: failing, and not through another failing operator."""
+        return [name for name, r in self.results.items() if not r.ok and not r.through]
+
+    @property
+    def ok(self):
+        return bool(self.results) and not self.failing
+
+    def __str__(self):
+        rows = [(name, r.checked, len(r.failures), "pass" if r.ok else
+                 f"FAIL (through {r.through})" if r.through else "FAIL")
+                for name, r in self.results.items()]
+        lines = [f"{self.title}: each operator's gradients vs central finite differences of "
+                 "the same expression on floats (float64)"]
+        lines += [f"  - {note}" for note in self.notes]
+        lines.append(format_rows(("operator", "expressions", "failed", "result"), rows))
+        for name in self.failing:
+            lines += [f"FAIL: {name} {message}" for message in self.results[name].failures[:3]]
+        if self.unchecked:
+            lines.append("not defined, so not checked: " + ", ".join(self.unchecked))
+        lines.append(f"OK: all {len(self.results)} operators agree." if self.ok else
+                     f"FAIL: {len(self.failing)} of {len(self.results)} operators disagree "
+                     f"({', '.join(self.failing)})" + (
+                         "; " + ", ".join(f"{n} fails through {r.through}"
+                                          for n, r in self.results.items() if r.through)
+                         if any(r.through for r in self.results.values()) else ""))
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return str(self)
+
+
+def _values(domain, count, rng):
+    """Leaf values: magnitudes 0.2 to 2 of either sign (so never 0: no kink, no division
+    by zero), positive where the domain asks."""
+    x = rng.uniform(0.2, 2.0, size=count) * rng.choice([-1.0, 1.0], size=count)
+    return np.abs(x) if domain == "positive" else x
+
+
+def check_engine(cls, *, draws: int = 3, seed: int = 0, rtol: float | None = None,
+                 scale_tol: float | None = None) -> EngineReport:
+    """Check a scalar engine's operators: ``cls(x)`` makes a leaf, ``.data`` and ``.grad``
+    are read, ``backward()`` is called on each expression's result.
+
+    Returns an :class:`EngineReport`; nothing is raised for a wrong engine.
+    """
+    settings = Settings.of(rtol=rtol, scale_tol=scale_tol, seed=seed)
+    found, missing = cases(cls)
+    rng_values, rng_directions = streams(seed)
+    results = {}
+    for case in found:
+        result = results.setdefault(case.operator, OperatorResult(case.operator))
+        for _ in range(draws):
+            values = _values(case.domain, case.leaves, rng_values)
+            message = _run(cls, case, values, settings, rng_directions)
+            result.checked += 1
+            if message:
+                result.failures.append(message)
+                break
+    _blame_the_primitives(results)
+    _blame_the_sort(results)
+    return EngineReport(cls.__name__, results, missing)
+
+
+def _blame_the_primitives(results):
+    """A failing operator built from another failing one fails through it."""
+    for name, result in results.items():
+        if result.ok:
+            continue
+        primitive = next((p for p in BUILT_FROM.get(name, ())
+                          if p in results and not results[p].ok), None)
+        if primitive is not None:
+            result.through = primitive
+
+
+def _run(cls, case, values, settings, rng):
+    """Run one expression: None if its gradients agree, else the failure in words."""
+    shown = ", ".join(f"{v:.6g}" for v in values)
+    try:
+        leaves = [invoke(cls, f"{cls.__name__}()", float(v)) for v in values]
+        out = case.build(*leaves)
+        invoke(out.backward, "backward")
+        yours = np.array([float(leaf.grad) for leaf in leaves])
+    except UserCodeError as exc:
+        return f"({case.pattern} at {shown}): {exc}"
+    except Exception as exc:  # the expression itself raised (an operator missing)
+        return f"({case.pattern} at {shown}): {case.pattern} raised {one_line(exc)}"
+
+    def twin(x):
+        return float(case.build(*[float(v) for v in x]))
+
+    check, finding = numeric_finding("grad", yours, twin, np.array(values, dtype=float),
+                                     settings, rng)
+    if check.ok:
+        return None
+    expected = finding.expected if finding.expected is not None else np.full(len(values),
+                                                                             np.nan)
+    worst = int(np.nanargmax(np.abs(yours - expected))) if len(values) > 1 else 0
+    text = (f"({case.pattern} at {shown}): leaf {worst} grad yours {yours[worst]:.6g}, "
+            f"expected {expected[worst]:.6g}")
+    ratio = yours[worst] / expected[worst] if expected[worst] else float("nan")
+    if case.pattern.startswith("with a node used twice") and math.isfinite(ratio) \
+            and abs(ratio - 0.5) < 1e-6:
+        text += (": the gradient is assigned, not accumulated (= instead of += in "
+                 "_backward?)")
+    return text
+
+
+def _blame_the_sort(results):
+    """A shared intermediate node that fails where every operator alone passes is the
+    topological sort's: a node's gradient is propagated twice (or missed)."""
+    sort = results.get("backward")
+    if sort is not None and not sort.ok and all(r.ok for n, r in results.items()
+                                                if n != "backward"):
+        sort.failures = [f + ": a node's gradient is propagated twice, or a node is missed "
+                         "(does the topological sort visit each node once?)"
+                         for f in sort.failures]

@@ -1,0 +1,33 @@
+"""nnfs_ref.check.engine: a scalar autograd engine checked operator by operator; each
+classic bug planted in the project's own engine (tests/engines.py) is caught and named."""
+
+import engines as E
+import pytest
+from helpers import planted
+
+from nnfs_ref.check.engine import cases, check_engine
+
+
+def test_a_correct_engine_passes_and_lists_what_it_does_not_define():
+    report = check_engine(E.Value)
+    assert report.ok, str(report)
+    assert report.failing == [] and report.unchecked == ["sigmoid"]
+    assert {"__mul__", "__rsub__", "__pow__", "relu", "backward"} <= set(report.results)
+    assert str(report).splitlines()[-1] == f"OK: all {len(report.results)} operators agree."
+
+
+def test_the_operators_are_found_from_the_class():
+    found, missing = cases(E.Value)
+    patterns = {(c.operator, c.pattern) for c in found}
+    assert ("__mul__", "with a node used twice: a * a") in patterns
+    assert ("__rsub__", "2.5 - v") in patterns and ("__pow__", "v ** 0.5") in patterns
+    assert missing == ["sigmoid"]
+
+
+@pytest.mark.parametrize("old, new, blamed, words", E.BUGS,
+                         ids=[b[2][0] for b in E.BUGS])
+def test_each_classic_bug_is_caught_and_blamed_on_its_operator(old, new, blamed, words):
+    report = check_engine(planted(E, old, new).Value)
+    assert not report.ok, str(report)
+    assert report.failing == blamed, str(report)
+    assert words in str(report), str(report)
