@@ -234,6 +234,15 @@ def run(args):
     from nnfs_ref.check.contract import parse_params
 
     params = parse_params(args.params)
+    from nnfs_ref.check.engine import check_engine, is_engine
+
+    if args.kind == "engine" or (args.kind == "auto" and is_engine(cls)):
+        if args.search:
+            raise UsageError("--search takes a layer or a loss; an engine's expressions are "
+                             "drawn by check_engine itself")
+        report = check_engine(cls, seed=args.seed, rtol=args.rtol, scale_tol=args.scale_tol)
+        print(report)
+        return 0 if report.ok else 1
     loss = args.kind == "loss" or (args.kind == "auto" and is_loss(cls))
     try:
         if args.search:
@@ -338,8 +347,10 @@ def add_arguments(parser):
                              "array argument, in order: 4,5 floats, int:4,5:10 integers in "
                              "[0, 10), bool:4,5 a mask; for a loss function, the scores' "
                              "shape, then one for each array argument after the targets")
-    parser.add_argument("--kind", choices=("auto", "layer", "loss"), default="auto",
-                        help="auto: a loss is a class whose backward takes (dvalues, y_true)")
+    parser.add_argument("--kind", choices=("auto", "layer", "loss", "engine"), default="auto",
+                        help="auto: an engine is a class with arithmetic operators and a "
+                             "backward() that takes nothing; a loss is a class whose backward "
+                             "takes (dvalues, y_true); else a layer")
     parser.add_argument("--predictions", choices=PREDICTIONS,
                         help="a loss's predictions (default from its name: softmax -> logits, "
                              "categorical -> probabilities, binary -> unit, else values)")

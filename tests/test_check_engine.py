@@ -31,3 +31,23 @@ def test_each_classic_bug_is_caught_and_blamed_on_its_operator(old, new, blamed,
     assert not report.ok, str(report)
     assert report.failing == blamed, str(report)
     assert words in str(report), str(report)
+
+
+def test_the_worked_failure_of_the_docs_is_what_the_command_prints(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "docs", "engines.md")) as fh:
+        page = fh.read()
+    engine = re.search(r"```python\n(class Value.*?)```", page, re.DOTALL).group(1)
+    shown = re.search(r"```text\n\$ nnfs-ref check myengine:Value\n(.*?)```", page,
+                      re.DOTALL).group(1)
+    (tmp_path / "myengine.py").write_text(engine)
+    done = subprocess.run([sys.executable, "-m", "nnfs_ref.cli", "check", "myengine:Value"],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": root})
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == shown

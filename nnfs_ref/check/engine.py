@@ -55,6 +55,23 @@ BUILT_FROM = {
 }
 
 
+def is_engine(cls):
+    """Whether ``cls`` looks like a scalar autograd engine: it defines arithmetic dunders
+    and a ``backward()`` that takes no argument (a layer's takes ``dvalues``)."""
+    import inspect
+
+    if not inspect.isclass(cls) or not (_defined(cls, "__add__") or _defined(cls, "__mul__")):
+        return False
+    backward = getattr(cls, "backward", None)
+    try:
+        required = [p for p in list(inspect.signature(backward).parameters.values())[1:]
+                    if p.default is inspect.Parameter.empty
+                    and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return False
+    return not required
+
+
 def _defined(cls, name):
     """Whether the class (not ``object``) defines ``name``."""
     return any(name in vars(base) for base in cls.__mro__ if base is not object)
@@ -117,13 +134,22 @@ def _shared(a, b):
     return s * s + s
 
 
+def code(case):
+    """The case as Python statements on leaves ``a`` (and ``b``) that set ``out``."""
+    text = case.pattern.split(": ", 1)[-1].replace("v", "a")
+    *statements, expression = [part.strip() for part in text.split(";")]
+    return "\n".join(statements + [f"out = {expression}"])
+
+
 @dataclasses.dataclass
 class OperatorResult:
-    """What one operator's expressions gave: how many ran, which failed, and why."""
+    """What one operator's expressions gave: how many ran, which failed, and why, and the
+    smallest failing case as a snippet that runs."""
 
     operator: str
     checked: int = 0
     failures: list = dataclasses.field(default_factory=list)
+    snippet: str = ""
     #: The failing operator this one is built from, where one is (then it is not blamed).
     through: str = ""
 
@@ -158,11 +184,14 @@ class EngineReport:
         lines = [f"{self.title}: each operator's gradients vs central finite differences of "
                  "the same expression on floats (float64)"]
         lines += [f"  - {note}" for note in self.notes]
-        lines.append(format_rows(("operator", "expressions", "failed", "result"), rows))
+        lines.append(format_rows(("operator", "examples", "failed", "result"), rows))
         for name in self.failing:
             lines += [f"FAIL: {name} {message}" for message in self.results[name].failures[:3]]
         if self.unchecked:
             lines.append("not defined, so not checked: " + ", ".join(self.unchecked))
+        if self.failing:
+            lines += ["", f"The smallest failing case of {self.failing[0]}, to run yourself:",
+                      self.results[self.failing[0]].snippet, ""]
         lines.append(f"OK: all {len(self.results)} operators agree." if self.ok else
                      f"FAIL: {len(self.failing)} of {len(self.results)} operators disagree "
                      f"({', '.join(self.failing)})" + (
@@ -175,36 +204,97 @@ class EngineReport:
         return str(self)
 
 
-def _values(domain, count, rng):
-    """Leaf values: magnitudes 0.2 to 2 of either sign (so never 0: no kink, no division
-    by zero), positive where the domain asks."""
-    x = rng.uniform(0.2, 2.0, size=count) * rng.choice([-1.0, 1.0], size=count)
-    return np.abs(x) if domain == "positive" else x
+def _values(domain):
+    """Leaf values drawn by Hypothesis: magnitudes 0.2 to 2 of either sign (never 0: no
+    kink, no division by zero), positive where the domain asks."""
+    from hypothesis import strategies as st
+
+    positive = st.floats(0.2, 2.0)
+    return positive if domain == "positive" else st.one_of(positive, st.floats(-2.0, -0.2))
 
 
-def check_engine(cls, *, draws: int = 3, seed: int = 0, rtol: float | None = None,
-                 scale_tol: float | None = None) -> EngineReport:
+def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None = None,
+                 scale_tol: float | None = None, target: str | None = None) -> EngineReport:
     """Check a scalar engine's operators: ``cls(x)`` makes a leaf, ``.data`` and ``.grad``
     are read, ``backward()`` is called on each expression's result.
 
-    Returns an :class:`EngineReport`; nothing is raised for a wrong engine.
+    Each expression runs on ``examples`` leaf values drawn by Hypothesis (seeded by
+    ``seed``); a failure is shrunk to the simplest failing values and printed as a
+    snippet that runs (``target``: ``module:Class`` for its import line). Returns an
+    :class:`EngineReport`; nothing is raised for a wrong engine.
     """
+    from hypothesis import HealthCheck, Phase, given
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis import settings as hypothesis_settings
+    from hypothesis import strategies as st
+
     settings = Settings.of(rtol=rtol, scale_tol=scale_tol, seed=seed)
     found, missing = cases(cls)
-    rng_values, rng_directions = streams(seed)
+    rng = streams(seed)[1]
     results = {}
+    def search(case, result, failing):
+        @hypothesis_seed(seed)
+        @hypothesis_settings(max_examples=examples, database=None, deadline=None,
+                             print_blob=False, suppress_health_check=list(HealthCheck),
+                             phases=[Phase.generate, Phase.shrink])
+        @given(st.lists(_values(case.domain), min_size=case.leaves, max_size=case.leaves))
+        def expression(values):
+            result.checked += 1
+            message = _run(cls, case, values, settings, rng)
+            if message:
+                failing["message"], failing["values"] = message, values
+                raise AssertionError(message)
+
+        try:
+            expression()
+        except Exception:  # Hypothesis re-raises the smallest failure: read it below
+            if not failing:
+                raise
+
     for case in found:
         result = results.setdefault(case.operator, OperatorResult(case.operator))
-        for _ in range(draws):
-            values = _values(case.domain, case.leaves, rng_values)
-            message = _run(cls, case, values, settings, rng_directions)
-            result.checked += 1
-            if message:
-                result.failures.append(message)
-                break
+        failing = {}
+        search(case, result, failing)
+        if failing:
+            result.failures.append(failing["message"])
+            if not result.snippet:
+                result.snippet = snippet(cls, case, failing["values"], target)
     _blame_the_primitives(results)
     _blame_the_sort(results)
-    return EngineReport(cls.__name__, results, missing)
+    report = EngineReport(cls.__name__, results, missing)
+    report.notes.append(_twice(cls))
+    return report
+
+
+def snippet(cls, case, values, target=None):
+    """Code that rebuilds one failing expression and prints its leaves' gradients."""
+    module, name = (target.rsplit(":", 1) if target and ":" in target
+                    else (cls.__module__, cls.__name__))
+    names = "ab"[:len(values)]
+    return "\n".join([f"from {module} import {name}",
+                      f"{', '.join(names)} = {', '.join(f'{name}({v!r})' for v in values)}",
+                      code(case), "out.backward()",
+                      f"print({', '.join(f'{n}.grad' for n in names)})"])
+
+
+def _twice(cls):
+    """What a second ``backward()`` on the same graph does to the gradients, in words."""
+    try:
+        a, b = cls(1.5), cls(-0.5)
+        out = a * b
+        out.backward()
+        first = float(a.grad)
+        out.backward()
+        second = float(a.grad)
+    except Exception as exc:  # not part of the verdict: say so and go on
+        return f"a second backward() could not be tried: {one_line(exc)}"
+    if first and math.isclose(second, 2 * first, rel_tol=1e-9):
+        reset = next((n for n in ("zero_grad", "zero_grads") if callable(getattr(a, n, None))),
+                     None)
+        return ("backward() twice without zeroing gives 2x: gradients accumulate over calls"
+                + (f", reset by {reset}()" if reset else
+                   "; reset them (v.grad = 0) between steps"))
+    return "backward() twice gives the same gradients: each call starts afresh"
 
 
 def _blame_the_primitives(results):
