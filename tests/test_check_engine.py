@@ -51,3 +51,19 @@ def test_the_worked_failure_of_the_docs_is_what_the_command_prints(tmp_path):
                           env={**os.environ, "PYTHONPATH": root})
     assert done.returncode == 1, done.stderr
     assert done.stdout == shown
+
+
+def test_a_correct_tensor_engine_passes():
+    report = check_engine(E.Tensor)
+    assert report.ok, str(report)
+    assert {"__add__", "__matmul__", "sum", "mean"} <= set(report.results)
+    assert "a tensor engine" in report.notes[0]
+
+
+@pytest.mark.parametrize("old, new, blamed, words", E.TENSOR_BUGS,
+                         ids=[b[2][0] for b in E.TENSOR_BUGS])
+def test_each_classic_tensor_bug_is_caught_and_blamed(old, new, blamed, words):
+    report = check_engine(planted(E, old, new).Tensor)
+    assert not report.ok, str(report)
+    assert report.failing == blamed, str(report)
+    assert words in str(report), str(report)

@@ -10,7 +10,9 @@ leaf's gradient is compared with the finite differences of the same expression
 computed on plain floats (the oracle of :mod:`nnfs_ref.check.numeric`, kinks
 included), and a failure is blamed on the operator, with the pattern it shows.
 
-Tensor engines, Hypothesis-drawn expressions and shrinking are not read yet.
+A tensor engine (one that defines ``__matmul__``, ``sum``, ``mean`` or
+``reshape``) is run on arrays: broadcasting shapes, matmul of matrices and
+vectors, reductions over each axis with and without ``keepdims``.
 """
 
 import dataclasses
@@ -52,6 +54,7 @@ BUILT_FROM = {
     "__rtruediv__": ("__mul__", "__rmul__", "__pow__"),
     "__radd__": ("__add__",), "__rmul__": ("__mul__",),
     "backward": ("__add__", "__mul__"),
+    "mean": ("sum", "__mul__", "__truediv__"),
 }
 
 
@@ -227,20 +230,29 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
     from hypothesis import seed as hypothesis_seed
     from hypothesis import settings as hypothesis_settings
     from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
 
     settings = Settings.of(rtol=rtol, scale_tol=scale_tol, seed=seed)
-    found, missing = cases(cls)
+    tensor = is_tensor_engine(cls)
+    found, missing = tensor_cases(cls) if tensor else cases(cls)
     rng = streams(seed)[1]
+    run = _run_tensor if tensor else _run
+
+    def strategy(case):
+        if tensor:
+            return st.tuples(*[arrays(np.float64, shape, elements=_values(case.domain))
+                               for shape in case.shapes]).map(list)
+        return st.lists(_values(case.domain), min_size=case.leaves, max_size=case.leaves)
     results = {}
     def search(case, result, failing):
         @hypothesis_seed(seed)
         @hypothesis_settings(max_examples=examples, database=None, deadline=None,
                              print_blob=False, suppress_health_check=list(HealthCheck),
                              phases=[Phase.generate, Phase.shrink])
-        @given(st.lists(_values(case.domain), min_size=case.leaves, max_size=case.leaves))
+        @given(strategy(case))
         def expression(values):
             result.checked += 1
-            message = _run(cls, case, values, settings, rng)
+            message = run(cls, case, values, settings, rng)
             if message:
                 failing["message"], failing["values"] = message, values
                 raise AssertionError(message)
@@ -262,7 +274,10 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
     _blame_the_primitives(results)
     _blame_the_sort(results)
     report = EngineReport(cls.__name__, results, missing)
-    report.notes.append(_twice(cls))
+    if tensor:
+        report.notes.append("a tensor engine: leaves are arrays, a result's backward is "
+                            "started with a random upstream gradient")
+    report.notes.append(_twice(cls, tensor))
     return report
 
 
@@ -271,30 +286,39 @@ def snippet(cls, case, values, target=None):
     module, name = (target.rsplit(":", 1) if target and ":" in target
                     else (cls.__module__, cls.__name__))
     names = "ab"[:len(values)]
-    return "\n".join([f"from {module} import {name}",
-                      f"{', '.join(names)} = {', '.join(f'{name}({v!r})' for v in values)}",
-                      code(case), "out.backward()",
-                      f"print({', '.join(f'{n}.grad' for n in names)})"])
+    shown = [f"np.array({np.asarray(v).tolist()!r})" if np.ndim(v) else repr(v)
+             for v in values]
+    lines = ["import numpy as np"] if any(np.ndim(v) for v in values) else []
+    backward = "out.backward()" if not any(np.ndim(v) for v in values) else \
+        "out.sum().backward()  # (the check gives a random upstream gradient)"
+    return "\n".join(lines + [f"from {module} import {name}",
+                              f"{', '.join(names)} = {', '.join(f'{name}({v})' for v in shown)}",
+                              code(case), backward,
+                              f"print({', '.join(f'{n}.grad' for n in names)})"])
 
 
-def _twice(cls):
+def _twice(cls, tensor=False):
     """What a second ``backward()`` on the same graph does to the gradients, in words."""
     try:
-        a, b = cls(1.5), cls(-0.5)
-        out = a * b
+        if tensor:
+            a, b = _leaf(cls, np.array([1.5, 2.0])), _leaf(cls, np.array([-0.5, 1.0]))
+            out = (a * b).sum()
+        else:
+            a, b = cls(1.5), cls(-0.5)
+            out = a * b
         out.backward()
-        first = float(a.grad)
+        first = float(np.ravel(_array(a.grad))[0])
         out.backward()
-        second = float(a.grad)
+        second = float(np.ravel(_array(a.grad))[0])
     except Exception as exc:  # not part of the verdict: say so and go on
         return f"a second backward() could not be tried: {one_line(exc)}"
-    if first and math.isclose(second, 2 * first, rel_tol=1e-9):
-        reset = next((n for n in ("zero_grad", "zero_grads") if callable(getattr(a, n, None))),
-                     None)
-        return ("backward() twice without zeroing gives 2x: gradients accumulate over calls"
-                + (f", reset by {reset}()" if reset else
-                   "; reset them (v.grad = 0) between steps"))
-    return "backward() twice gives the same gradients: each call starts afresh"
+    if not first or math.isclose(second, first, rel_tol=1e-9):
+        return "backward() twice gives the same gradients: each call starts afresh"
+    reset = next((n for n in ("zero_grad", "zero_grads") if callable(getattr(a, n, None))),
+                 None)
+    return (f"backward() twice without zeroing gives {second / first:.3g}x: gradients "
+            "accumulate over calls" + (f", reset by {reset}()" if reset else
+                                       "; reset them (v.grad = 0) between steps"))
 
 
 def _blame_the_primitives(results):
@@ -350,3 +374,175 @@ def _blame_the_sort(results):
         sort.failures = [f + ": a node's gradient is propagated twice, or a node is missed "
                          "(does the topological sort visit each node once?)"
                          for f in sort.failures]
+
+
+# --- tensor engines ----------------------------------------------------------------------------
+
+#: Methods that tell a tensor engine from a scalar one.
+TENSOR_METHODS = ("__matmul__", "sum", "mean", "reshape")
+
+
+def is_tensor_engine(cls):
+    """Whether ``cls`` is a tensor engine (it defines ``matmul``, ``sum``, ``mean`` or
+    ``reshape``): leaves are arrays, results are arrays."""
+    return any(_defined(cls, name) for name in TENSOR_METHODS)
+
+
+def _reduce(x, name, axis=None, keepdims=False):
+    """``x.sum(axis, keepdims)`` (or ``mean``) on an array, or on an engine's tensor under
+    its own spelling (``axis=``/``keepdims=`` or ``dim=``/``keepdim=``)."""
+    if isinstance(x, np.ndarray):
+        return getattr(np, name)(x, axis=axis, keepdims=keepdims)
+    import inspect
+
+    method = getattr(x, name)
+    try:
+        parameters = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    kwargs = {}
+    if axis is not None:
+        kwargs["dim" if "dim" in parameters and "axis" not in parameters else "axis"] = axis
+    if keepdims:
+        kwargs["keepdim" if "keepdim" in parameters and "keepdims" not in parameters
+               else "keepdims"] = True
+    return method(**kwargs)
+
+
+def _transpose(x):
+    if isinstance(x, np.ndarray) or hasattr(type(x), "T"):
+        return x.T
+    return x.transpose()
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorCase:
+    """One tensor expression: the operator, its pattern, the leaves' shapes, the expression
+    (on tensors and on arrays alike), the leaves' domain."""
+
+    operator: str
+    pattern: str
+    shapes: tuple
+    build: object
+    domain: str = "any"
+
+
+def tensor_cases(cls):
+    """The tensor expressions exercising what ``cls`` defines, and what it lacks."""
+    found = []
+    pairs = [((3, 4), (3, 4), ""), ((3, 1), (1, 4), "broadcasting (3,1) with (1,4): "),
+             ((4,), (3, 4), "broadcasting (4,) with (3,4): ")]
+    for dunder, (form, fn) in BINARY.items():
+        if _defined(cls, dunder):
+            for a, b, label in pairs:
+                found.append(TensorCase(dunder, label + form, (a, b), fn,
+                                        "positive" if dunder == "__truediv__" else "any"))
+            found.append(TensorCase(dunder, "with a node used twice: " + form.replace("b", "a"),
+                                    ((3, 4),), lambda a, fn=fn: fn(a, a)))
+    if _defined(cls, "__matmul__"):
+        for a, b in (((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,))):
+            found.append(TensorCase("__matmul__", f"{a} @ {b}: a @ b", (a, b),
+                                    lambda x, y: x @ y))
+    for name in ("sum", "mean"):
+        if _defined(cls, name):
+            for axis, keepdims in ((None, False), (0, False), (1, False), (0, True), (1, True)):
+                label = f"a.{name}(" + ("" if axis is None else f"axis={axis}") + (
+                    ", keepdims=True" if keepdims else "") + ")"
+                found.append(TensorCase(name, label, ((3, 4),),
+                                        lambda a, n=name, ax=axis, k=keepdims:
+                                        _reduce(a, n, ax, k)))
+    if _defined(cls, "reshape"):
+        found.append(TensorCase("reshape", "a.reshape((4, 3))", ((3, 4),),
+                                lambda a: a.reshape((4, 3))))
+    if _defined(cls, "T") or _defined(cls, "transpose"):
+        found.append(TensorCase("T" if _defined(cls, "T") else "transpose", "a.T", ((3, 4),),
+                                _transpose))
+    if _defined(cls, "__neg__"):
+        found.append(TensorCase("__neg__", "-a", ((3, 4),), lambda a: -a))
+    if _defined(cls, "__pow__"):
+        found.append(TensorCase("__pow__", "a ** 2", ((3, 4),), lambda a: a ** 2))
+    for name, (_, domain) in UNARY.items():
+        if _defined(cls, name):
+            found.append(TensorCase(name, f"a.{name}()", ((3, 4),),
+                                    lambda a, n=name: _apply_array(a, n), domain))
+    looked_for = list(BINARY) + list(TENSOR_METHODS) + ["T", "__neg__", "__pow__"] + list(UNARY)
+    missing = [n for n in looked_for if not _defined(cls, n)
+               and not (n == "T" and _defined(cls, "transpose"))]
+    return found, missing
+
+
+def _apply_array(x, name):
+    if isinstance(x, np.ndarray):
+        return np.vectorize(UNARY[name][0], otypes=[float])(x)
+    return getattr(x, name)()
+
+
+def _leaf(cls, value):
+    """A leaf tensor: ``cls(value)``, with ``requires_grad=True`` where the constructor
+    takes it."""
+    import inspect
+
+    try:
+        takes = "requires_grad" in inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        takes = False
+    return cls(value, requires_grad=True) if takes else cls(value)
+
+
+def _array(x):
+    """The array inside a tensor (its ``data``), or the array itself."""
+    return np.asarray(getattr(x, "data", x), dtype=np.float64)
+
+
+def _start_backward(cls, out, cotangent):
+    """Backward from ``out`` with the upstream gradient ``cotangent``: ``backward()`` on a
+    scalar result, ``backward(cotangent)`` where backward takes one, else
+    ``(out * cotangent).sum().backward()``."""
+    import inspect
+
+    if np.size(_array(out)) == 1:
+        cotangent[...] = 1.0
+        return out.backward()
+    try:
+        takes = [p for p in inspect.signature(out.backward).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        takes = []
+    if takes:
+        return out.backward(cotangent)
+    return (out * _leaf(cls, cotangent)).sum().backward()
+
+
+def _run_tensor(cls, case, values, settings, rng):
+    """Run one tensor expression: None if every leaf's gradient agrees, else the failure."""
+    shapes = " and ".join(str(v.shape) for v in values)
+    cotangent = streams(settings.seed)[0].standard_normal(
+        np.shape(case.build(*[v.copy() for v in values])))
+    try:
+        leaves = [invoke(_leaf, f"{cls.__name__}()", cls, v.copy()) for v in values]
+        out = case.build(*leaves)
+        invoke(_start_backward, "backward", cls, out, cotangent)
+        yours = [None if leaf.grad is None else _array(leaf.grad) for leaf in leaves]
+    except UserCodeError as exc:
+        hint = ": sum the gradient over the broadcast axes" if "broadcasting" in case.pattern \
+            and "broadcast" in str(exc) else ""
+        return f"({case.pattern}, shapes {shapes}): {exc}{hint}"
+    except Exception as exc:  # the expression itself raised (an operator missing)
+        return f"({case.pattern}, shapes {shapes}): raised {one_line(exc)}"
+    for i, grad in enumerate(yours):
+        def twin(x, i=i):
+            arrays = [x if j == i else v for j, v in enumerate(values)]
+            return float(np.sum(cotangent * case.build(*arrays)))
+
+        check, finding = numeric_finding(f"leaf {i} grad", grad, twin, values[i], settings, rng)
+        if not check.ok:
+            text = f"({case.pattern}, shapes {shapes}): {finding.message or check.name}"
+            if check.shape != check.expected_shape and "broadcasting" in case.pattern:
+                text += ": sum the gradient over the broadcast axes"
+            elif check.worst_index is not None:
+                text = (f"({case.pattern}, shapes {shapes}): leaf {i} grad disagrees at "
+                        f"{check.worst_index}: yours {check.actual_worst:.6g}, expected "
+                        f"{check.expected_worst:.6g}" + (f"; {finding.message}"
+                                                         if finding.message else ""))
+            return text
+    return None
