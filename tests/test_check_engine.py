@@ -2,6 +2,7 @@
 classic bug planted in the project's own engine (tests/engines.py) is caught and named."""
 
 import engines as E
+import numpy as np
 import pytest
 from helpers import planted
 
@@ -67,3 +68,29 @@ def test_each_classic_tensor_bug_is_caught_and_blamed(old, new, blamed, words):
     assert not report.ok, str(report)
     assert report.failing == blamed, str(report)
     assert words in str(report), str(report)
+
+
+class Float32Tensor(E.Tensor):
+    """The tensor engine computing in float32."""
+
+    def __init__(self, data, _children=(), requires_grad=False):
+        super().__init__(data, _children, requires_grad)
+        self.data = self.data.astype(np.float32)
+        self.grad = np.zeros_like(self.data)
+
+
+def test_a_float32_engine_is_checked_at_a_tolerance_that_fits_and_says_so():
+    report = check_engine(Float32Tensor)
+    assert report.ok, str(report)
+    assert any("computes in float32" in note for note in report.notes)
+
+
+def test_relu_at_its_kink_takes_any_subgradient():
+    one_at_zero = planted(E, "self.grad += (out.data > 0) * out.grad",
+                          "self.grad += (self.data >= 0) * out.grad").Value  # also valid
+    assert check_engine(one_at_zero).ok
+    two_at_zero = planted(E, "self.grad += (out.data > 0) * out.grad",
+                          "self.grad += ((self.data > 0) + 2 * (self.data == 0)) * out.grad")
+    report = check_engine(two_at_zero.Value)
+    assert report.failing == ["relu"]
+    assert "at its kink" in str(report)

@@ -119,11 +119,16 @@ def cases(cls):
         for k in EXPONENTS:
             found.append(Case("__pow__", f"v ** {k}", 1, lambda a, k=k: a ** k,
                               "positive" if k != int(k) or k < 0 else "any"))
+    if _defined(cls, "__rpow__"):
+        found.append(Case("__rpow__", "2 ** v", 1, lambda a: 2 ** a))
     for name, (_, domain) in UNARY.items():
         if _defined(cls, name):
             found += [Case(name, f"v.{name}()", 1, lambda a, n=name: _apply(a, n), domain),
                       Case(name, f"with a node used twice: v.{name}() * v", 1,
                            lambda a, n=name: _apply(a, n) * a, domain)]
+    if _defined(cls, "relu"):  # at the kink: any value between 0 and 1 is a subgradient
+        found.append(Case("relu", "at its kink: v.relu() * 3.0", 1,
+                          lambda a: _apply(a, "relu") * 3.0, "zero"))
     if _defined(cls, "__mul__") and _defined(cls, "__add__"):
         found.append(Case("backward", "a shared intermediate node: s = a * b; s * s + s", 2,
                           _shared))
@@ -209,10 +214,12 @@ class EngineReport:
 
 def _values(domain):
     """Leaf values drawn by Hypothesis: magnitudes 0.2 to 2 of either sign (never 0: no
-    kink, no division by zero), positive where the domain asks."""
+    division by zero), positive where the domain asks; exactly 0 at a kink."""
     from hypothesis import strategies as st
 
     positive = st.floats(0.2, 2.0)
+    if domain == "zero":
+        return st.just(0.0)
     return positive if domain == "positive" else st.one_of(positive, st.floats(-2.0, -0.2))
 
 
@@ -234,6 +241,12 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
 
     settings = Settings.of(rtol=rtol, scale_tol=scale_tol, seed=seed)
     tensor = is_tensor_engine(cls)
+    precision = _precision(cls, tensor)
+    if precision is not None:
+        # relative to the terms: a few products of values up to 2 (8 at most) and a unit
+        # upstream gradient (scaled by the largest in each tensor expression)
+        settings = dataclasses.replace(settings.at_least(FLOAT32_FLOOR),
+                                       atol=max(settings.atol, 8 * FLOAT32_FLOOR))
     found, missing = tensor_cases(cls) if tensor else cases(cls)
     rng = streams(seed)[1]
     run = _run_tensor if tensor else _run
@@ -274,11 +287,30 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
     _blame_the_primitives(results)
     _blame_the_sort(results)
     report = EngineReport(cls.__name__, results, missing)
+    if precision is not None:
+        report.notes.append(f"computes in {precision}: rtol and scale_tol raised to "
+                            f"{FLOAT32_FLOOR:.2g} (64 ulps of float32), atol to 8 times that "
+                            "per unit of upstream gradient (terms up to 8)")
     if tensor:
         report.notes.append("a tensor engine: leaves are arrays, a result's backward is "
                             "started with a random upstream gradient")
     report.notes.append(_twice(cls, tensor))
     return report
+
+
+#: The tolerance of a float32 engine: 64 ulps of float32, the rounding of a few operations
+#: whose inputs are of order 1 (values 0.2 to 2).
+FLOAT32_FLOOR = 64 * float(np.finfo(np.float32).eps)
+
+
+def _precision(cls, tensor):
+    """The dtype an engine computes in, when it is below float64 (else None)."""
+    try:
+        leaf = _leaf(cls, np.ones(2)) if tensor else cls(1.5)
+        dtype = np.asarray(leaf.data).dtype
+    except Exception:  # the checks will say what is wrong with the constructor
+        return None
+    return str(dtype) if dtype.kind == "f" and dtype.itemsize < 8 else None
 
 
 def snippet(cls, case, values, target=None):
@@ -529,12 +561,14 @@ def _run_tensor(cls, case, values, settings, rng):
         return f"({case.pattern}, shapes {shapes}): {exc}{hint}"
     except Exception as exc:  # the expression itself raised (an operator missing)
         return f"({case.pattern}, shapes {shapes}): raised {one_line(exc)}"
+    scaled = dataclasses.replace(settings, atol=settings.atol * max(1.0, float(np.abs(
+        cotangent).max(initial=0.0))))
     for i, grad in enumerate(yours):
         def twin(x, i=i):
             arrays = [x if j == i else v for j, v in enumerate(values)]
             return float(np.sum(cotangent * case.build(*arrays)))
 
-        check, finding = numeric_finding(f"leaf {i} grad", grad, twin, values[i], settings, rng)
+        check, finding = numeric_finding(f"leaf {i} grad", grad, twin, values[i], scaled, rng)
         if not check.ok:
             text = f"({case.pattern}, shapes {shapes}): {finding.message or check.name}"
             if check.shape != check.expected_shape and "broadcasting" in case.pattern:
