@@ -228,6 +228,30 @@ class Tensor:
         return self + (-other)
 
 
+def tanh(x):
+    """The tensor engine's tanh as a module function, ``tanh(x)``."""
+    t = np.tanh(x.data)
+    out = Tensor(t, (x,))
+
+    def _backward():
+        x.grad += (1 - t ** 2) * out.grad
+    out._backward = _backward
+    return out
+
+
+def softmax(x, axis=-1):
+    """A softmax over ``axis`` as a module function."""
+    shifted = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
+    s = shifted / shifted.sum(axis=axis, keepdims=True)
+    out = Tensor(s, (x,))
+
+    def _backward():
+        g = out.grad
+        x.grad += s * (g - (g * s).sum(axis=axis, keepdims=True))
+    out._backward = _backward
+    return out
+
+
 #: (the line as written, the line with the bug, the operators that must be blamed, words
 #: the report must hold); the engine each is in is named by TENSOR_BUGS.
 BUGS = [

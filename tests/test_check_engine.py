@@ -94,3 +94,14 @@ def test_relu_at_its_kink_takes_any_subgradient():
     report = check_engine(two_at_zero.Value)
     assert report.failing == ["relu"]
     assert "at its kink" in str(report)
+
+
+def test_operators_given_as_module_functions_are_found_and_checked():
+    report = check_engine(E.Tensor)
+    assert {"engines.tanh", "engines.softmax"} <= set(report.results), str(report)
+    assert report.ok, str(report)
+    wrong = planted(E, "x.grad += s * (g - (g * s).sum(axis=axis, keepdims=True))",
+                    "x.grad += s * g")
+    report = check_engine(wrong.Tensor)
+    assert report.failing == ["engines_mutant.softmax"], str(report)
+    assert "softmax(a) over the last axis" in str(report)

@@ -248,6 +248,9 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
         settings = dataclasses.replace(settings.at_least(FLOAT32_FLOOR),
                                        atol=max(settings.atol, 8 * FLOAT32_FLOOR))
     found, missing = tensor_cases(cls) if tensor else cases(cls)
+    found += _function_cases(cls, tensor)
+    functions = set(module_functions(cls))
+    missing = [name for name in missing if name not in functions]
     rng = streams(seed)[1]
     run = _run_tensor if tensor else _run
 
@@ -507,6 +510,81 @@ def _apply_array(x, name):
     if isinstance(x, np.ndarray):
         return np.vectorize(UNARY[name][0], otypes=[float])(x)
     return getattr(x, name)()
+
+
+def _softmax_twin(x):
+    shifted = np.exp(x - x.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def _with_axis(fn, x):
+    """``fn(x)`` over the last axis, spelt as ``fn`` takes it (``axis=``, ``dim=`` or none)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    for spelling in ("axis", "dim"):
+        if spelling in parameters:
+            return fn(x, **{spelling: -1})
+    return fn(x)
+
+
+def module_functions(cls):
+    """``{name: function}``: the operators the engine's module gives as functions of a value
+    (``relu(x)``, ``softmax(x, axis)``) where the class has no method of that name."""
+    import inspect
+    import sys
+
+    module = sys.modules.get(cls.__module__)
+    if module is not None:
+        namespace = vars(module)
+    else:  # a module made at run time: the namespace its methods were defined in
+        namespace = next((f.__globals__ for f in vars(cls).values() if inspect.isfunction(f)),
+                         {})
+    return {name: namespace[name] for name in list(UNARY) + ["softmax"]
+            if inspect.isfunction(namespace.get(name)) and not _defined(cls, name)}
+
+
+def _function_cases(cls, tensor):
+    """Cases of the module's functions (and of a ``softmax`` method on tensors)."""
+    found, prefix = [], cls.__module__.rsplit(".", 1)[-1]
+    for name, fn in module_functions(cls).items():
+        if name == "softmax":
+            if tensor:
+                found.append(TensorCase(f"{prefix}.softmax", "softmax(a) over the last axis",
+                                        ((3, 4),), lambda a, fn=fn: _softmax_twin(a) if
+                                        isinstance(a, np.ndarray) else _with_axis(fn, a)))
+            continue
+        twin, domain = UNARY[name]
+        if tensor:
+            found.append(TensorCase(f"{prefix}.{name}", f"{name}(a)", ((3, 4),),
+                                    lambda a, n=name, fn=fn: _apply_array(a, n) if
+                                    isinstance(a, np.ndarray) else fn(a), domain))
+        else:
+            found.append(Case(f"{prefix}.{name}", f"{name}(v)", 1,
+                              lambda a, twin=twin, fn=fn: twin(a) if isinstance(a, float)
+                              else fn(a), domain))
+    if tensor and _defined(cls, "softmax"):
+        found.append(TensorCase("softmax", "a.softmax() over the last axis", ((3, 4),),
+                                lambda a: _softmax_twin(a) if isinstance(a, np.ndarray)
+                                else _softmax_method(a)))
+    return found
+
+
+def _softmax_method(a):
+    import inspect
+
+    method = a.softmax
+    try:
+        parameters = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    for spelling in ("axis", "dim"):
+        if spelling in parameters:
+            return method(**{spelling: -1})
+    return method()
 
 
 def _leaf(cls, value):
