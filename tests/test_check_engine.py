@@ -25,10 +25,12 @@ def test_the_operators_are_found_from_the_class():
     assert missing == ["sigmoid"]
 
 
-@pytest.mark.parametrize("old, new, blamed, words", E.BUGS,
-                         ids=[b[2][0] for b in E.BUGS])
-def test_each_classic_bug_is_caught_and_blamed_on_its_operator(old, new, blamed, words):
-    report = check_engine(planted(E, old, new).Value)
+@pytest.mark.parametrize("engine, old, new, blamed, words",
+                         [("Value", *b) for b in E.BUGS] + [("Tensor", *b) for b in E.TENSOR_BUGS],
+                         ids=[f"Value:{b[2][0]}" for b in E.BUGS]
+                         + [f"Tensor:{b[2][0]}" for b in E.TENSOR_BUGS])
+def test_each_classic_bug_is_caught_and_blamed_on_its_operator(engine, old, new, blamed, words):
+    report = check_engine(getattr(planted(E, old, new), engine))
     assert not report.ok, str(report)
     assert report.failing == blamed, str(report)
     assert words in str(report), str(report)
@@ -60,14 +62,6 @@ def test_a_correct_tensor_engine_passes():
     assert {"__add__", "__matmul__", "sum", "mean"} <= set(report.results)
     assert "a tensor engine" in report.notes[0]
 
-
-@pytest.mark.parametrize("old, new, blamed, words", E.TENSOR_BUGS,
-                         ids=[b[2][0] for b in E.TENSOR_BUGS])
-def test_each_classic_tensor_bug_is_caught_and_blamed(old, new, blamed, words):
-    report = check_engine(planted(E, old, new).Tensor)
-    assert not report.ok, str(report)
-    assert report.failing == blamed, str(report)
-    assert words in str(report), str(report)
 
 
 class Float32Tensor(E.Tensor):

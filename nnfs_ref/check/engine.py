@@ -16,6 +16,7 @@ vectors, reductions over each axis with and without ``keepdims``.
 """
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -517,18 +518,18 @@ def _softmax_twin(x):
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
-def _with_axis(fn, x):
-    """``fn(x)`` over the last axis, spelt as ``fn`` takes it (``axis=``, ``dim=`` or none)."""
+def _last_axis(call):
+    """``call()`` over the last axis, spelt as it takes it (``axis=``, ``dim=`` or none)."""
     import inspect
 
     try:
-        parameters = inspect.signature(fn).parameters
+        parameters = inspect.signature(call).parameters
     except (TypeError, ValueError):
         parameters = {}
     for spelling in ("axis", "dim"):
         if spelling in parameters:
-            return fn(x, **{spelling: -1})
-    return fn(x)
+            return call(**{spelling: -1})
+    return call()
 
 
 def module_functions(cls):
@@ -555,7 +556,8 @@ def _function_cases(cls, tensor):
             if tensor:
                 found.append(TensorCase(f"{prefix}.softmax", "softmax(a) over the last axis",
                                         ((3, 4),), lambda a, fn=fn: _softmax_twin(a) if
-                                        isinstance(a, np.ndarray) else _with_axis(fn, a)))
+                                        isinstance(a, np.ndarray) else
+                                        _last_axis(functools.partial(fn, a))))
             continue
         twin, domain = UNARY[name]
         if tensor:
@@ -569,22 +571,9 @@ def _function_cases(cls, tensor):
     if tensor and _defined(cls, "softmax"):
         found.append(TensorCase("softmax", "a.softmax() over the last axis", ((3, 4),),
                                 lambda a: _softmax_twin(a) if isinstance(a, np.ndarray)
-                                else _softmax_method(a)))
+                                else _last_axis(a.softmax)))
     return found
 
-
-def _softmax_method(a):
-    import inspect
-
-    method = a.softmax
-    try:
-        parameters = inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        parameters = {}
-    for spelling in ("axis", "dim"):
-        if spelling in parameters:
-            return method(**{spelling: -1})
-    return method()
 
 
 def _leaf(cls, value):
