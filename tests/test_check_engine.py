@@ -99,3 +99,19 @@ def test_operators_given_as_module_functions_are_found_and_checked():
     report = check_engine(wrong.Tensor)
     assert report.failing == ["engines_mutant.softmax"], str(report)
     assert "softmax(a) over the last axis" in str(report)
+
+
+def test_a_backward_by_another_name_is_found():
+    backprop = planted(E, "    def backward(self):\n        order, seen = [], set()",
+                       "    def backprop(self):\n        order, seen = [], set()").Value
+    report = check_engine(backprop)
+    assert report.ok, str(report)
+
+
+def test_an_engine_is_told_from_a_layer_and_a_number_type():
+    import manual
+    from nnfs_ref.check.engine import is_engine
+
+    assert is_engine(E.Value) and is_engine(E.Tensor)
+    assert not is_engine(manual.Layer_Dense)  # backward(dvalues)
+    assert not is_engine(complex)  # arithmetic, but no backward

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from nnfs_ref.check.contract import UserCodeError, invoke, one_line
+from nnfs_ref.check.contract import UserCodeError, invoke, method_name, one_line
 from nnfs_ref.check.judge import numeric_finding
 from nnfs_ref.check.session import streams
 from nnfs_ref.check.settings import Settings
@@ -66,14 +66,19 @@ def is_engine(cls):
 
     if not inspect.isclass(cls) or not (_defined(cls, "__add__") or _defined(cls, "__mul__")):
         return False
-    backward = getattr(cls, "backward", None)
     try:
+        backward = getattr(cls, method_name(cls, "backward"))
         required = [p for p in list(inspect.signature(backward).parameters.values())[1:]
                     if p.default is inspect.Parameter.empty
                     and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
+    except (UserCodeError, TypeError, ValueError):  # no backward at all: not an engine
         return False
     return not required
+
+
+def _backward(value):
+    """The value's backward method, by any of its names (``backward``, ``backprop``...)."""
+    return getattr(value, method_name(value, "backward"))
 
 
 def _defined(cls, name):
@@ -342,9 +347,9 @@ def _twice(cls, tensor=False):
         else:
             a, b = cls(1.5), cls(-0.5)
             out = a * b
-        out.backward()
+        _backward(out)()
         first = float(np.ravel(_array(a.grad))[0])
-        out.backward()
+        _backward(out)()
         second = float(np.ravel(_array(a.grad))[0])
     except Exception as exc:  # not part of the verdict: say so and go on
         return f"a second backward() could not be tried: {one_line(exc)}"
@@ -374,7 +379,7 @@ def _run(cls, case, values, settings, rng):
     try:
         leaves = [invoke(cls, f"{cls.__name__}()", float(v)) for v in values]
         out = case.build(*leaves)
-        invoke(out.backward, "backward")
+        invoke(_backward(out), "backward")
         yours = np.array([float(leaf.grad) for leaf in leaves])
     except UserCodeError as exc:
         return f"({case.pattern} at {shown}): {exc}"
@@ -599,17 +604,18 @@ def _start_backward(cls, out, cotangent):
     ``(out * cotangent).sum().backward()``."""
     import inspect
 
+    backward = _backward(out)
     if np.size(_array(out)) == 1:
         cotangent[...] = 1.0
-        return out.backward()
+        return backward()
     try:
-        takes = [p for p in inspect.signature(out.backward).parameters.values()
+        takes = [p for p in inspect.signature(backward).parameters.values()
                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
         takes = []
     if takes:
-        return out.backward(cotangent)
-    return (out * _leaf(cls, cotangent)).sum().backward()
+        return backward(cotangent)
+    return _backward((out * _leaf(cls, cotangent)).sum())()
 
 
 def _run_tensor(cls, case, values, settings, rng):
