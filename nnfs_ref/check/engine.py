@@ -231,8 +231,9 @@ def _values(domain):
 
 def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None = None,
                  scale_tol: float | None = None, target: str | None = None) -> EngineReport:
-    """Check a scalar engine's operators: ``cls(x)`` makes a leaf, ``.data`` and ``.grad``
-    are read, ``backward()`` is called on each expression's result.
+    """Check a scalar or tensor engine's operators: ``cls(x)`` makes a leaf, ``.data`` and
+    ``.grad`` are read, ``backward()`` is called on each expression's result (from a random
+    upstream gradient for a tensor result).
 
     Each expression runs on ``examples`` leaf values drawn by Hypothesis (seeded by
     ``seed``); a failure is shrunk to the simplest failing values and printed as a
@@ -265,7 +266,7 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
             return st.tuples(*[arrays(np.float64, shape, elements=_values(case.domain))
                                for shape in case.shapes]).map(list)
         return st.lists(_values(case.domain), min_size=case.leaves, max_size=case.leaves)
-    results = {}
+
     def search(case, result, failing):
         @hypothesis_seed(seed)
         @hypothesis_settings(max_examples=examples, database=None, deadline=None,
@@ -285,6 +286,7 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
             if not failing:
                 raise
 
+    results = {}
     for case in found:
         result = results.setdefault(case.operator, OperatorResult(case.operator))
         failing = {}
