@@ -115,3 +115,19 @@ def test_an_engine_is_told_from_a_layer_and_a_number_type():
     assert is_engine(E.Value) and is_engine(E.Tensor)
     assert not is_engine(manual.Layer_Dense)  # backward(dvalues)
     assert not is_engine(complex)  # arithmetic, but no backward
+
+
+def test_a_drawn_chain_is_code_that_runs_and_the_same_expression_on_floats():
+    import math
+
+    from nnfs_ref.check.engine import chain_case, code
+
+    case = chain_case([("*", "b"), ("tanh", ""), ("+", "a")])
+    assert code(case) == "x = a * b\nx = x.tanh()\nout = x + a"
+    assert case.build(0.5, 2.0) == math.tanh(1.0) + 0.5
+    a, b = E.Value(0.5), E.Value(2.0)
+    namespace = {"a": a, "b": b}
+    exec(code(case), namespace)
+    assert namespace["out"].data == case.build(a, b).data
+    report = check_engine(E.Value)
+    assert report.results["backward"].checked >= 20  # the shared node, then drawn chains

@@ -54,7 +54,7 @@ BUILT_FROM = {
     "__truediv__": ("__mul__", "__pow__"),
     "__rtruediv__": ("__mul__", "__rmul__", "__pow__"),
     "__radd__": ("__add__",), "__rmul__": ("__mul__",),
-    "backward": ("__add__", "__mul__"),
+    "backward": ("__add__", "__mul__", "__sub__", "__neg__", "tanh", "sigmoid", "relu"),
     "mean": ("sum", "__mul__", "__truediv__"),
 }
 
@@ -141,6 +141,51 @@ def cases(cls):
     looked_for = list(BINARY) + list(REFLECTED) + ["__neg__", "__pow__"] + list(UNARY)
     missing = [n for n in looked_for if not _defined(cls, n)]
     return found, missing
+
+
+#: The steps a drawn chain is made of: binary operators with a leaf or a number, and the
+#: unary methods that are defined everywhere and keep values moderate.
+CHAIN_BINARY = {"__add__": "+", "__sub__": "-", "__mul__": "*"}
+CHAIN_UNARY = ("tanh", "sigmoid", "relu")
+
+
+def chain_steps(cls):
+    """The strategy of a drawn chain's steps, from the operators ``cls`` defines (None when
+    it defines too few): each step is ``(operator, operand)``."""
+    from hypothesis import strategies as st
+
+    binary = [(name, symbol) for name, symbol in CHAIN_BINARY.items() if _defined(cls, name)]
+    unary = [name for name in CHAIN_UNARY if _defined(cls, name)]
+    if not binary:
+        return None
+    step = st.one_of(st.tuples(st.sampled_from([s for _, s in binary]),
+                               st.sampled_from(["a", "b", "2.5"])),
+                     *([st.tuples(st.sampled_from(unary), st.just(""))] if unary else []))
+    return st.lists(step, min_size=2, max_size=5)
+
+
+def chain_case(steps):
+    """The Case of one drawn chain: ``x = a``, then each step on ``x``; the leaves ``a`` and
+    ``b`` may be used many times, so that shared nodes and long paths are both met."""
+    statements, x = [], "a"
+    for op, operand in steps:
+        expression = f"{x} {op} {operand}" if operand else f"{x}.{op}()"
+        statements.append(expression)
+        x = "x"
+    text = "; ".join([f"x = {e}" for e in statements[:-1]] + [statements[-1]])
+
+    def build(a, b):
+        values = {"a": a, "b": b}
+        x = a
+        for op, operand in steps:
+            if not operand:
+                x = _apply(x, op)
+                continue
+            other = 2.5 if operand == "2.5" else values[operand]
+            x = {"+": lambda p, q: p + q, "-": lambda p, q: p - q,
+                 "*": lambda p, q: p * q}[op](x, other)
+        return x
+    return Case("backward", f"a drawn chain: {text}", 2, build)
 
 
 def _shared(a, b):
@@ -295,6 +340,10 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
             result.failures.append(failing["message"])
             if not result.snippet:
                 result.snippet = snippet(cls, case, failing["values"], target)
+    steps = None if tensor else chain_steps(cls)
+    if steps is not None:
+        _search_chains(cls, steps, results.setdefault("backward", OperatorResult("backward")),
+                       settings, rng, examples, seed, target)
     _blame_the_primitives(results)
     _blame_the_sort(results)
     report = EngineReport(cls.__name__, results, missing)
@@ -322,6 +371,40 @@ def _precision(cls, tensor):
     except Exception:  # the checks will say what is wrong with the constructor
         return None
     return str(dtype) if dtype.kind == "f" and dtype.itemsize < 8 else None
+
+
+def _search_chains(cls, steps, result, settings, rng, examples, seed, target):
+    """Chains of the defined operators, drawn by Hypothesis with the leaves' values; the
+    smallest failing chain is kept (its operator: ``backward``, the graph's traversal)."""
+    from hypothesis import HealthCheck, Phase, given
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis import settings as hypothesis_settings
+    from hypothesis import strategies as st
+
+    failing = {}
+
+    @hypothesis_seed(seed)
+    @hypothesis_settings(max_examples=examples, database=None, deadline=None,
+                         print_blob=False, suppress_health_check=list(HealthCheck),
+                         phases=[Phase.generate, Phase.shrink])
+    @given(steps, st.lists(_values("any"), min_size=2, max_size=2))
+    def chain(drawn, values):
+        result.checked += 1
+        case = chain_case(drawn)
+        message = _run(cls, case, values, settings, rng)
+        if message:
+            failing.update(message=message, values=values, case=case)
+            raise AssertionError(message)
+
+    try:
+        chain()
+    except Exception:  # Hypothesis re-raises the smallest failure: read it below
+        if not failing:
+            raise
+    if failing:
+        result.failures.append(failing["message"])
+        result.snippet = result.snippet or snippet(cls, failing["case"], failing["values"],
+                                                   target)
 
 
 def snippet(cls, case, values, target=None):
