@@ -285,9 +285,6 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
     snippet that runs (``target``: ``module:Class`` for its import line). Returns an
     :class:`EngineReport`; nothing is raised for a wrong engine.
     """
-    from hypothesis import HealthCheck, Phase, given
-    from hypothesis import seed as hypothesis_seed
-    from hypothesis import settings as hypothesis_settings
     from hypothesis import strategies as st
     from hypothesis.extra.numpy import arrays
 
@@ -312,38 +309,25 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
                                for shape in case.shapes]).map(list)
         return st.lists(_values(case.domain), min_size=case.leaves, max_size=case.leaves)
 
-    def search(case, result, failing):
-        @hypothesis_seed(seed)
-        @hypothesis_settings(max_examples=examples, database=None, deadline=None,
-                             print_blob=False, suppress_health_check=list(HealthCheck),
-                             phases=[Phase.generate, Phase.shrink])
-        @given(strategy(case))
-        def expression(values):
-            result.checked += 1
-            message = run(cls, case, values, settings, rng)
-            if message:
-                failing["message"], failing["values"] = message, values
-                raise AssertionError(message)
-
-        try:
-            expression()
-        except Exception:  # Hypothesis re-raises the smallest failure: read it below
-            if not failing:
-                raise
-
     results = {}
     for case in found:
         result = results.setdefault(case.operator, OperatorResult(case.operator))
-        failing = {}
-        search(case, result, failing)
-        if failing:
-            result.failures.append(failing["message"])
-            if not result.snippet:
-                result.snippet = snippet(cls, case, failing["values"], target)
+
+        def attempt(values, case=case, result=result):
+            result.checked += 1
+            return case, values, run(cls, case, values, settings, rng)
+        _record(cls, result, target, _smallest_failure(strategy(case), attempt, examples, seed))
     steps = None if tensor else chain_steps(cls)
-    if steps is not None:
-        _search_chains(cls, steps, results.setdefault("backward", OperatorResult("backward")),
-                       settings, rng, examples, seed, target)
+    if steps is not None:  # chains of the operators, with the graph's traversal to blame
+        chains = results.setdefault("backward", OperatorResult("backward"))
+
+        def attempt_chain(drawn):
+            chains.checked += 1
+            case, values = chain_case(drawn[0]), drawn[1]
+            return case, values, _run(cls, case, values, settings, rng)
+        _record(cls, chains, target, _smallest_failure(
+            st.tuples(steps, st.lists(_values("any"), min_size=2, max_size=2)), attempt_chain,
+            examples, seed))
     _blame_the_primitives(results)
     _blame_the_sort(results)
     report = EngineReport(cls.__name__, results, missing)
@@ -373,38 +357,41 @@ def _precision(cls, tensor):
     return str(dtype) if dtype.kind == "f" and dtype.itemsize < 8 else None
 
 
-def _search_chains(cls, steps, result, settings, rng, examples, seed, target):
-    """Chains of the defined operators, drawn by Hypothesis with the leaves' values; the
-    smallest failing chain is kept (its operator: ``backward``, the graph's traversal)."""
+def _smallest_failure(strategy, attempt, examples, seed):
+    """Run ``attempt(drawn)`` on ``examples`` draws of ``strategy`` (seeded by ``seed``),
+    where ``attempt`` returns ``(case, values, message or None)``; Hypothesis shrinks a
+    failure, and the last failing ``(case, values, message)`` is returned, or None."""
     from hypothesis import HealthCheck, Phase, given
     from hypothesis import seed as hypothesis_seed
     from hypothesis import settings as hypothesis_settings
-    from hypothesis import strategies as st
 
-    failing = {}
+    failing = []
 
     @hypothesis_seed(seed)
     @hypothesis_settings(max_examples=examples, database=None, deadline=None,
                          print_blob=False, suppress_health_check=list(HealthCheck),
                          phases=[Phase.generate, Phase.shrink])
-    @given(steps, st.lists(_values("any"), min_size=2, max_size=2))
-    def chain(drawn, values):
-        result.checked += 1
-        case = chain_case(drawn)
-        message = _run(cls, case, values, settings, rng)
+    @given(strategy)
+    def expression(drawn):
+        case, values, message = attempt(drawn)
         if message:
-            failing.update(message=message, values=values, case=case)
+            failing.append((case, values, message))
             raise AssertionError(message)
 
     try:
-        chain()
+        expression()
     except Exception:  # Hypothesis re-raises the smallest failure: read it below
         if not failing:
             raise
-    if failing:
-        result.failures.append(failing["message"])
-        result.snippet = result.snippet or snippet(cls, failing["case"], failing["values"],
-                                                   target)
+    return failing[-1] if failing else None
+
+
+def _record(cls, result, target, failure):
+    """Add a failure of ``_smallest_failure`` to ``result``, with the first snippet."""
+    if failure is not None:
+        case, values, message = failure
+        result.failures.append(message)
+        result.snippet = result.snippet or snippet(cls, case, values, target)
 
 
 def snippet(cls, case, values, target=None):
