@@ -165,7 +165,7 @@ def _check_layer(session, layer, x, fn, params, penalty):
     restored = session.lift(layer, candidates)
     handed = x
     x, = session.hand(inputs=handed, to=caller.name)  # the checks differentiate a copy
-    caller.forward(handed)
+    first = caller.forward(handed)
     if not same(handed, x):  # every expected value would be of other inputs: stop here
         session.notes.append(f"the gradients were not checked: your {caller.name} wrote into "
                              "its inputs")
@@ -174,7 +174,7 @@ def _check_layer(session, layer, x, fn, params, penalty):
         lambda replay: caller.forward(handed, replay),
         "forward is random: two forwards on the same input differ even with "
         f"{session.randomness.describe()} restored; hold its randomness in a "
-        "np.random.Generator attribute or draw from np.random")
+        "np.random.Generator attribute or draw from np.random", first)
     if random:
         session.notes.append(f"forward is random: {session.randomness.describe()} replayed "
                              "before every forward, so each uses the same draws")

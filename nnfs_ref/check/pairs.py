@@ -141,11 +141,11 @@ def _check_functions(session, pair, backward):
     def flat(outs):
         return np.concatenate([np.ravel(out).astype(np.float64) for out in outs])
 
+    outs, _ = pair.call()
     first, random = session.pin(
         lambda replay: flat(pair.call(replay=replay)[0]),
         "forward is random even with NumPy's global random state replayed: seed it through "
-        "its arguments")
-    outs, _ = pair.call()
+        "its arguments", flat(outs))
     if random:
         notes.append("forward draws from NumPy's global random state: replayed before "
                      "every call, so each uses the same draws")

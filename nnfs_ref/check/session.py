@@ -119,11 +119,12 @@ class Session:
             self.given[name] = (array, np.array(array, copy=True), to)
         return [self.given[name][1] for name in arrays]
 
-    def pin(self, forward, refusal):
+    def pin(self, forward, refusal, first=None):
         """Run ``forward(replay)`` twice; a forward that differs is random, and must be
-        pinned by replaying the randomness, or CannotCheck (``refusal``). Returns the output
-        and whether the forward is random."""
-        first = forward(True)
+        pinned by replaying the randomness, or CannotCheck (``refusal``). ``first``: the
+        output of a replayed forward the caller already ran. Returns the output and whether
+        the forward is random."""
+        first = forward(True) if first is None else first
         if same(first, forward(False)):
             return first, False
         if not same(first, forward(True)):
