@@ -23,6 +23,7 @@ from nnfs_ref.check.contract import (
     invoke,
     learning_rate_name,
     method_name,
+    positional_parameters,
 )
 
 
@@ -53,12 +54,10 @@ def _has(obj, name, arguments=None):
         return False
     if arguments is None:
         return True
-    try:
-        positional = [p for p in inspect.signature(fn).parameters.values()
-                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                      and p.name != "self"]
-    except (TypeError, ValueError):
+    positional = positional_parameters(fn)[0]
+    if positional is None:
         return True
+    positional = [p for p in positional if p.name != "self"]
     return sum(p.default is inspect.Parameter.empty for p in positional) == arguments
 
 
@@ -102,12 +101,10 @@ _TARGETS = re.compile(r"_*(y(_?true)?|targets?|labels?|t|truth|gold|y_?real)", r
 
 def _order(fn):
     """``(y_pred, y_true)`` or ``(y_true, y_pred)``, from ``fn``'s parameter names."""
-    try:
-        names = [p.name for p in inspect.signature(fn).parameters.values()
-                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                 and p.name != "self"][:2]
-    except (TypeError, ValueError):
+    positional = positional_parameters(fn)[0]
+    if positional is None:
         return "y_pred, y_true"
+    names = [p.name for p in positional if p.name != "self"][:2]
     if len(names) == 2 and _TARGETS.fullmatch(names[0]) and _PREDICTIONS.fullmatch(names[1]) \
             and not _PREDICTIONS.fullmatch(names[0]):
         return "y_true, y_pred"

@@ -111,8 +111,10 @@ def call(obj, method, *args, **kwargs):
     return invoke(getattr(obj, name), name, *args, **kwargs)
 
 
-def _positional(fn):
-    """The parameters of ``fn`` that can be given by position (``self`` excluded)."""
+def positional_parameters(fn):
+    """``(positional, parameters)`` of ``fn``'s signature: the parameters that can be given
+    by position (a bound method's ``self`` excluded), and all of them by name; ``(None,
+    {})`` where there is no signature to read (a builtin)."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):  # a builtin without a signature: assume it fits
@@ -130,7 +132,7 @@ def forward_keywords(obj, what="forward(inputs) or forward(inputs, training)"):
     """The keywords ``forward`` is called with: ``{"training": True}`` when it takes a
     training flag, by whatever name (``_training``, ``is_training``, ``train``)."""
     name = method_name(obj, "forward")
-    positional, parameters = _positional(getattr(obj, name))
+    positional, parameters = positional_parameters(getattr(obj, name))
     flags = [p for p in parameters if _is_training_flag(p)]
     if flags:
         return {flags[0]: True}

@@ -21,7 +21,13 @@ import math
 
 import numpy as np
 
-from nnfs_ref.check.contract import UserCodeError, invoke, method_name, one_line
+from nnfs_ref.check.contract import (
+    UserCodeError,
+    invoke,
+    method_name,
+    one_line,
+    positional_parameters,
+)
 from nnfs_ref.check.judge import numeric_finding
 from nnfs_ref.check.session import streams
 from nnfs_ref.check.settings import Settings
@@ -506,13 +512,8 @@ def _reduce(x, name, axis=None, keepdims=False):
     its own spelling (``axis=``/``keepdims=`` or ``dim=``/``keepdim=``)."""
     if isinstance(x, np.ndarray):
         return getattr(np, name)(x, axis=axis, keepdims=keepdims)
-    import inspect
-
     method = getattr(x, name)
-    try:
-        parameters = inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        parameters = {}
+    parameters = positional_parameters(method)[1]
     kwargs = {}
     if axis is not None:
         kwargs["dim" if "dim" in parameters and "axis" not in parameters else "axis"] = axis
@@ -597,12 +598,7 @@ def _softmax_twin(x):
 
 def _last_axis(call):
     """``call()`` over the last axis, spelt as it takes it (``axis=``, ``dim=`` or none)."""
-    import inspect
-
-    try:
-        parameters = inspect.signature(call).parameters
-    except (TypeError, ValueError):
-        parameters = {}
+    parameters = positional_parameters(call)[1]
     for spelling in ("axis", "dim"):
         if spelling in parameters:
             return call(**{spelling: -1})
@@ -656,12 +652,7 @@ def _function_cases(cls, tensor):
 def _leaf(cls, value):
     """A leaf tensor: ``cls(value)``, with ``requires_grad=True`` where the constructor
     takes it."""
-    import inspect
-
-    try:
-        takes = "requires_grad" in inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        takes = False
+    takes = "requires_grad" in positional_parameters(cls)[1]
     return cls(value, requires_grad=True) if takes else cls(value)
 
 
@@ -674,18 +665,11 @@ def _start_backward(cls, out, cotangent):
     """Backward from ``out`` with the upstream gradient ``cotangent``: ``backward()`` on a
     scalar result, ``backward(cotangent)`` where backward takes one, else
     ``(out * cotangent).sum().backward()``."""
-    import inspect
-
     backward = _backward(out)
     if np.size(_array(out)) == 1:
         cotangent[...] = 1.0
         return backward()
-    try:
-        takes = [p for p in inspect.signature(backward).parameters.values()
-                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        takes = []
-    if takes:
+    if positional_parameters(backward)[0]:
         return backward(cotangent)
     return _backward((out * _leaf(cls, cotangent)).sum())()
 
