@@ -95,11 +95,10 @@ def _check_network(session, layers, loss, x, y):
     restored = [session.lift(layer, contract.array_slots(layer)) for layer in layers]
     notes = session.notes
     network = _Pass(layers, loss, y, session.randomness)
-    network.forward(x, record=True)
     output, random = session.pin(
         lambda replay: network.forward(x, replay=replay),
         "forward is random even with NumPy's global random state and the layers' generators "
-        "replayed")
+        "replayed", network.forward(x, record=True))
     if random:
         notes.append("forward is random: each layer replays its own draws")
     lower_precision(output.dtype, "the network's forward", notes)
