@@ -5,7 +5,9 @@ use too): sizes from its pools (a batch of 1, a width of 1, equal sizes, a
 batch equal to a width, and up to 64 x 32), random weights, random non-zero
 biases and a random upstream gradient (never all ones), plus the awkward
 points: inputs exactly 0 at the ReLU kink, predictions inside and on the bounds
-of the clip, logits up to |1e4|, sparse and one-hot targets, and float32.
+of the clip, logits up to |1e4|, sparse and one-hot targets, and float32. The
+project's autograd engine (:mod:`manual.engine`) runs the expressions of
+:mod:`reference.engine`.
 
 The registry is declarative: each case is a function decorated with
 ``@case("Title")``, which names the class it checks once. A run's rows are
@@ -20,12 +22,15 @@ import tempfile
 import numpy as np
 
 import manual
+from manual import engine as manual_engine
 from nnfs_ref.check import check_loss
 from nnfs_ref.check.compare import GradientCheck, compare, unchanged_checks
 from nnfs_ref.check.twin import value_and_grad_of, vjp_of
 from reference import cases as C
+from reference import engine as ENGINE
 from reference import functions as F
 from reference import optimizers as O
+from reference.engine import checks as engine_checks
 from reference.network import SeedNetwork
 from reference.runtime import process_pool, require_x64
 from reference.vjp import (
@@ -382,6 +387,16 @@ _optimizer_case("sgd", "Optimizer_SGD (momentum)")
 _optimizer_case("adagrad", "Optimizer_Adagrad")
 _optimizer_case("rmsprop", "Optimizer_RMSprop")
 _optimizer_case("adam", "Optimizer_Adam")
+
+
+@case("Value")
+def _value(rng, settings):
+    return engine_checks(manual_engine.Value, ENGINE.SCALAR, rng, settings)
+
+
+@case("Tensor")
+def _tensor(rng, settings):
+    return engine_checks(manual_engine.Tensor, ENGINE.TENSOR, rng, settings)
 
 
 @dataclasses.dataclass

@@ -48,7 +48,7 @@ def planted(module, old, new):
     import types
 
     source = inspect.getsource(module)
-    source = source[:source.index("\nBUGS = [")]
+    source = source.split("\nBUGS = [")[0]
     assert source.count(old) == 1, f"{old!r} must occur exactly once"
     mutant = types.ModuleType(module.__name__ + "_mutant")
     exec(compile(source.replace(old, new), mutant.__name__, "exec"), mutant.__dict__)
