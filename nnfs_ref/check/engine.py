@@ -110,8 +110,11 @@ class Case:
 
 
 def cases(cls):
-    """The expressions that exercise the operators ``cls`` defines, and the names of
-    the operators it lacks among the ones looked for."""
+    """The expressions that exercise the operators ``cls`` defines, the names of the
+    operators it lacks among the ones looked for, and notes (none for a scalar engine).
+
+    A reflected form (``__rsub__``) is looked for wherever its plain form is defined: the
+    case runs either way, and fails where ``2.5 - v`` raises."""
     found = []
     for dunder, (form, fn) in BINARY.items():
         if _defined(cls, dunder):
@@ -145,8 +148,9 @@ def cases(cls):
         found.append(Case("backward", "a shared intermediate node: s = a * b; s * s + s", 2,
                           _shared))
     looked_for = list(BINARY) + list(REFLECTED) + ["__neg__", "__pow__"] + list(UNARY)
-    missing = [n for n in looked_for if not _defined(cls, n)]
-    return found, missing
+    missing = [n for n in looked_for if not _defined(cls, n)
+               and not (n in REFLECTED and _defined(cls, n[:2] + n[3:]))]
+    return found, missing, []
 
 
 #: The steps a drawn chain is made of: binary operators with a leaf or a number, and the
@@ -201,7 +205,7 @@ def _shared(a, b):
 
 def code(case):
     """The case as Python statements on leaves ``a`` (and ``b``) that set ``out``."""
-    text = case.pattern.split(": ", 1)[-1].replace("v", "a")
+    text = case.pattern.split(": ", 1)[-1].replace(" over the last axis", "").replace("v", "a")
     *statements, expression = [part.strip() for part in text.split(";")]
     return "\n".join(statements + [f"out = {expression}"])
 
@@ -302,7 +306,7 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
         # upstream gradient (scaled by the largest in each tensor expression)
         settings = dataclasses.replace(settings.at_least(FLOAT32_FLOOR),
                                        atol=max(settings.atol, 8 * FLOAT32_FLOOR))
-    found, missing = tensor_cases(cls) if tensor else cases(cls)
+    found, missing, forms = tensor_cases(cls) if tensor else cases(cls)
     found += _function_cases(cls, tensor)
     functions = set(module_functions(cls))
     missing = [name for name in missing if name not in functions]
@@ -336,7 +340,7 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
             examples, seed))
     _blame_the_primitives(results)
     _blame_the_sort(results)
-    report = EngineReport(cls.__name__, results, missing)
+    report = EngineReport(cls.__name__, results, missing, list(forms))
     if precision is not None:
         report.notes.append(f"computes in {precision}: rtol and scale_tol raised to "
                             f"{FLOAT32_FLOOR:.2g} (64 ulps of float32), atol to 8 times that "
@@ -405,39 +409,56 @@ def snippet(cls, case, values, target=None):
     module, name = (target.rsplit(":", 1) if target and ":" in target
                     else (cls.__module__, cls.__name__))
     names = "ab"[:len(values)]
-    shown = [f"np.array({np.asarray(v).tolist()!r})" if np.ndim(v) else repr(v)
+    tensor = isinstance(case, TensorCase)
+    flag = ", requires_grad=True" if tensor and "requires_grad" in positional_parameters(
+        cls)[1] else ""
+    shown = [f"np.array({np.asarray(v).tolist()!r}){flag}" if tensor else repr(float(v))
              for v in values]
-    lines = ["import numpy as np"] if any(np.ndim(v) for v in values) else []
-    backward = "out.backward()" if not any(np.ndim(v) for v in values) else \
-        "out.sum().backward()  # (the check gives a random upstream gradient)"
-    return "\n".join(lines + [f"from {module} import {name}",
+    lines = ["import numpy as np"] if tensor else []
+    imports = [name] + ([case.operator.rsplit(".", 1)[1]] if "." in case.operator else [])
+    backward = method_name(cls, "backward")
+    if not tensor:
+        backward = f"out.{backward}()"
+    elif positional_parameters(getattr(cls, backward))[0][1:]:
+        backward = (f"out.{backward}(np.ones(out.data.shape))  # the check's upstream "
+                    "gradient is random")
+    else:
+        backward = f"out.sum().{backward}()  # the check's upstream gradient is random"
+    return "\n".join(lines + [f"from {module} import {', '.join(imports)}",
                               f"{', '.join(names)} = {', '.join(f'{name}({v})' for v in shown)}",
                               code(case), backward,
                               f"print({', '.join(f'{n}.grad' for n in names)})"])
 
 
 def _twice(cls, tensor=False):
-    """What a second ``backward()`` on the same graph does to the gradients, in words."""
+    """What a second ``backward()`` on the same graph, ``(a * b) * b``, does to ``a``'s
+    gradient, in words: a fresh start (1x), an accumulation (2x), or neither, where the
+    intermediate node ``a * b`` kept its gradient from the first call (3x)."""
     try:
         if tensor:
             a, b = _leaf(cls, np.array([1.5, 2.0])), _leaf(cls, np.array([-0.5, 1.0]))
-            out = (a * b).sum()
+            out = ((a * b) * b).sum()
         else:
             a, b = cls(1.5), cls(-0.5)
-            out = a * b
+            out = (a * b) * b
         _backward(out)()
         first = float(np.ravel(_array(a.grad))[0])
         _backward(out)()
         second = float(np.ravel(_array(a.grad))[0])
     except Exception as exc:  # not part of the verdict: say so and go on
         return f"a second backward() could not be tried: {one_line(exc)}"
-    if not first or math.isclose(second, first, rel_tol=1e-9):
-        return "backward() twice gives the same gradients: each call starts afresh"
     reset = next((n for n in ("zero_grad", "zero_grads") if callable(getattr(a, n, None))),
                  None)
-    return (f"backward() twice without zeroing gives {second / first:.3g}x: gradients "
-            "accumulate over calls" + (f", reset by {reset}()" if reset else
-                                       "; reset them (v.grad = 0) between steps"))
+    if not first or math.isclose(second, first, rel_tol=1e-6):
+        return "backward() twice gives the same gradients: each call starts afresh"
+    if math.isclose(second, 2 * first, rel_tol=1e-6):
+        return ("backward() twice without zeroing gives 2x: gradients accumulate over calls"
+                + (f", reset by {reset}()" if reset else "; reset them (v.grad = 0) between "
+                   "steps"))
+    return (f"backward() twice on the same graph gives {second / first:.3g}x, neither a "
+            "fresh start (1x) nor an accumulation (2x): the intermediate nodes kept their "
+            "gradients from the first call; build the graph again for each backward(), as a "
+            "training step does")
 
 
 def _blame_the_primitives(results):
@@ -462,7 +483,7 @@ def _run(cls, case, values, settings, rng):
     except UserCodeError as exc:
         return f"({case.pattern} at {shown}): {exc}"
     except Exception as exc:  # the expression itself raised (an operator missing)
-        return f"({case.pattern} at {shown}): {case.pattern} raised {one_line(exc)}"
+        return f"({case.pattern} at {shown}): {_raised(cls, case, exc)}"
 
     def twin(x):
         return float(case.build(*[float(v) for v in x]))
@@ -484,6 +505,16 @@ def _run(cls, case, values, settings, rng):
     return text
 
 
+def _raised(cls, case, exc):
+    """The words for an expression that raised outside the engine's backward: an operator
+    missing (a reflected one named), or one that raised."""
+    text = f"{case.pattern.split(': ')[-1]} raised {one_line(exc)}"
+    if case.operator in REFLECTED and not _defined(cls, case.operator):
+        text += (f": {case.operator} is not defined (a number on the left needs the "
+                 "reflected operator)")
+    return text
+
+
 def _blame_the_sort(results):
     """A shared intermediate node that fails where every operator alone passes is the
     topological sort's: a node's gradient is propagated twice (or missed)."""
@@ -499,12 +530,26 @@ def _blame_the_sort(results):
 
 #: Methods that tell a tensor engine from a scalar one.
 TENSOR_METHODS = ("__matmul__", "sum", "mean", "reshape")
+#: The names a matrix product goes by as a method, where ``__matmul__`` is not defined.
+MATMUL_METHODS = ("matmul", "dot", "mm")
 
 
 def is_tensor_engine(cls):
     """Whether ``cls`` is a tensor engine (it defines ``matmul``, ``sum``, ``mean`` or
     ``reshape``): leaves are arrays, results are arrays."""
-    return any(_defined(cls, name) for name in TENSOR_METHODS)
+    return any(_defined(cls, name) for name in TENSOR_METHODS + MATMUL_METHODS)
+
+
+def _spelling(fn, *names):
+    """The first of ``names`` that ``fn`` takes as a keyword (any, where it takes
+    ``**kwargs``), else None."""
+    parameters = positional_parameters(fn)[1]
+    taken = [n for n in names if n in parameters]
+    if taken:
+        return taken[0]
+    if any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
+        return names[0]
+    return None
 
 
 def _reduce(x, name, axis=None, keepdims=False):
@@ -513,20 +558,50 @@ def _reduce(x, name, axis=None, keepdims=False):
     if isinstance(x, np.ndarray):
         return getattr(np, name)(x, axis=axis, keepdims=keepdims)
     method = getattr(x, name)
-    parameters = positional_parameters(method)[1]
     kwargs = {}
     if axis is not None:
-        kwargs["dim" if "dim" in parameters and "axis" not in parameters else "axis"] = axis
+        kwargs[_spelling(method, "axis", "dim")] = axis
     if keepdims:
-        kwargs["keepdim" if "keepdim" in parameters and "keepdims" not in parameters
-               else "keepdims"] = True
+        kwargs[_spelling(method, "keepdims", "keepdim")] = True
     return method(**kwargs)
 
 
+def _reductions(cls, name):
+    """The ``(axis, keepdims)`` forms of ``cls.name`` to run: all five where it takes an
+    axis and keepdims, fewer where its signature does not (and the forms left out)."""
+    method = getattr(cls, name)
+    axis = _spelling(method, "axis", "dim") is not None
+    keepdims = _spelling(method, "keepdims", "keepdim") is not None
+    forms = [(None, False), (0, False), (1, False), (0, True), (1, True)]
+    taken = [(ax, k) for ax, k in forms if (ax is None or axis) and (not k or keepdims)]
+    left = ([] if axis else ["an axis"]) + ([] if keepdims else ["keepdims"])
+    return taken, left
+
+
 def _transpose(x):
-    if isinstance(x, np.ndarray) or hasattr(type(x), "T"):
+    """``x.T`` (a property, or a method ``T()``), else ``x.transpose()``."""
+    if isinstance(x, np.ndarray):
         return x.T
+    if hasattr(type(x), "T"):
+        return x.T() if callable(x.T) else x.T
     return x.transpose()
+
+
+def _matmul(x, y):
+    """``x @ y``, or the engine's ``matmul``/``dot`` method where it has no ``@``."""
+    if isinstance(x, np.ndarray) or _defined(type(x), "__matmul__"):
+        return x @ y
+    return getattr(x, next(n for n in MATMUL_METHODS if _defined(type(x), n)))(y)
+
+
+def _reshape(x, shape):
+    """``x.reshape(shape)``, or ``x.reshape(*shape)`` where it takes the sizes one by one."""
+    if isinstance(x, np.ndarray):
+        return x.reshape(shape)
+    positional, parameters = positional_parameters(x.reshape)
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters.values()):
+        return x.reshape(*shape)
+    return x.reshape(shape)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -541,48 +616,78 @@ class TensorCase:
     domain: str = "any"
 
 
+#: The shape pairs each binary operator runs on: equal, broadcasting both ways, a row
+#: against a matrix, a 0-d tensor against a matrix.
+SHAPE_PAIRS = (((3, 4), (3, 4), ""), ((3, 1), (1, 4), "broadcasting (3,1) with (1,4): "),
+               ((4,), (3, 4), "broadcasting (4,) with (3,4): "),
+               ((), (3, 4), "broadcasting () with (3,4): "))
+#: The matrix products run: matrix-matrix, vector-matrix, matrix-vector, vector-vector.
+MATMUL_SHAPES = (((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)))
+
+
 def tensor_cases(cls):
-    """The tensor expressions exercising what ``cls`` defines, and what it lacks."""
-    found = []
-    pairs = [((3, 4), (3, 4), ""), ((3, 1), (1, 4), "broadcasting (3,1) with (1,4): "),
-             ((4,), (3, 4), "broadcasting (4,) with (3,4): ")]
+    """The tensor expressions exercising what ``cls`` defines, the operators it lacks, and
+    notes of the forms its signatures leave out."""
+    found, notes = [], []
     for dunder, (form, fn) in BINARY.items():
         if _defined(cls, dunder):
-            for a, b, label in pairs:
-                found.append(TensorCase(dunder, label + form, (a, b), fn,
-                                        "positive" if dunder == "__truediv__" else "any"))
-            found.append(TensorCase(dunder, "with a node used twice: " + form.replace("b", "a"),
-                                    ((3, 4),), lambda a, fn=fn: fn(a, a)))
-    if _defined(cls, "__matmul__"):
-        for a, b in (((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,))):
-            found.append(TensorCase("__matmul__", f"{a} @ {b}: a @ b", (a, b),
-                                    lambda x, y: x @ y))
+            domain = "positive" if dunder == "__truediv__" else "any"
+            for a, b, label in SHAPE_PAIRS:
+                found.append(TensorCase(dunder, label + form, (a, b), fn, domain))
+            found += [TensorCase(dunder, "with a node used twice: " + form.replace("b", "a"),
+                                 ((3, 4),), lambda a, fn=fn: fn(a, a), domain),
+                      TensorCase(dunder, form.replace("b", "2.5"), ((3, 4),),
+                                 lambda a, fn=fn: fn(a, 2.5), domain)]
+    for dunder, (form, fn) in REFLECTED.items():
+        if _defined(cls, dunder[:2] + dunder[3:]):
+            found.append(TensorCase(dunder, form.replace("v", "a"), ((3, 4),), fn,
+                                    "positive" if dunder == "__rtruediv__" else "any"))
+    matmul = "__matmul__" if _defined(cls, "__matmul__") else next(
+        (n for n in MATMUL_METHODS if _defined(cls, n)), None)
+    if matmul is not None:
+        symbol = "a @ b" if matmul == "__matmul__" else f"a.{matmul}(b)"
+        shapes = MATMUL_SHAPES if matmul == "__matmul__" else MATMUL_SHAPES[:1]
+        for a, b in shapes:
+            found.append(TensorCase(matmul, f"{a} @ {b}: {symbol}", (a, b), _matmul))
     for name in ("sum", "mean"):
         if _defined(cls, name):
-            for axis, keepdims in ((None, False), (0, False), (1, False), (0, True), (1, True)):
+            taken, left = _reductions(cls, name)
+            for axis, keepdims in taken:
                 label = f"a.{name}(" + ("" if axis is None else f"axis={axis}") + (
                     ", keepdims=True" if keepdims else "") + ")"
                 found.append(TensorCase(name, label, ((3, 4),),
                                         lambda a, n=name, ax=axis, k=keepdims:
                                         _reduce(a, n, ax, k)))
+            if left:
+                notes.append(f"{name} takes no {' and no '.join(left)}: only the forms it "
+                             "takes are checked")
     if _defined(cls, "reshape"):
         found.append(TensorCase("reshape", "a.reshape((4, 3))", ((3, 4),),
-                                lambda a: a.reshape((4, 3))))
+                                lambda a: _reshape(a, (4, 3))))
     if _defined(cls, "T") or _defined(cls, "transpose"):
-        found.append(TensorCase("T" if _defined(cls, "T") else "transpose", "a.T", ((3, 4),),
+        name = "T" if _defined(cls, "T") else "transpose"
+        found.append(TensorCase(name, "a.T" if name == "T" else "a.transpose()", ((3, 4),),
                                 _transpose))
     if _defined(cls, "__neg__"):
         found.append(TensorCase("__neg__", "-a", ((3, 4),), lambda a: -a))
     if _defined(cls, "__pow__"):
-        found.append(TensorCase("__pow__", "a ** 2", ((3, 4),), lambda a: a ** 2))
+        for k in EXPONENTS:
+            found.append(TensorCase("__pow__", f"a ** {k}", ((3, 4),), lambda a, k=k: a ** k,
+                                    "positive" if k != int(k) or k < 0 else "any"))
     for name, (_, domain) in UNARY.items():
         if _defined(cls, name):
-            found.append(TensorCase(name, f"a.{name}()", ((3, 4),),
-                                    lambda a, n=name: _apply_array(a, n), domain))
+            found += [TensorCase(name, f"a.{name}()", ((3, 4),),
+                                 lambda a, n=name: _apply_array(a, n), domain),
+                      TensorCase(name, f"with a node used twice: a.{name}() * a", ((3, 4),),
+                                 lambda a, n=name: _apply_array(a, n) * a, domain)]
+    if _defined(cls, "__mul__") and _defined(cls, "__add__"):
+        found.append(TensorCase("backward", "a shared intermediate node: s = a * b; s * s + s",
+                                ((3, 4), (3, 4)), _shared))
     looked_for = list(BINARY) + list(TENSOR_METHODS) + ["T", "__neg__", "__pow__"] + list(UNARY)
     missing = [n for n in looked_for if not _defined(cls, n)
-               and not (n == "T" and _defined(cls, "transpose"))]
-    return found, missing
+               and not (n == "T" and _defined(cls, "transpose"))
+               and not (n == "__matmul__" and matmul is not None)]
+    return found, missing, notes
 
 
 def _apply_array(x, name):
@@ -666,10 +771,12 @@ def _start_backward(cls, out, cotangent):
     scalar result, ``backward(cotangent)`` where backward takes one, else
     ``(out * cotangent).sum().backward()``."""
     backward = _backward(out)
+    takes = positional_parameters(backward)[0]
     if np.size(_array(out)) == 1:
         cotangent[...] = 1.0
-        return backward()
-    if positional_parameters(backward)[0]:
+        required = [p for p in takes or () if p.default is p.empty]
+        return backward(np.ones_like(_array(out))) if required else backward()
+    if takes:
         return backward(cotangent)
     return _backward((out * _leaf(cls, cotangent)).sum())()
 
@@ -689,7 +796,7 @@ def _run_tensor(cls, case, values, settings, rng):
             and "broadcast" in str(exc) else ""
         return f"({case.pattern}, shapes {shapes}): {exc}{hint}"
     except Exception as exc:  # the expression itself raised (an operator missing)
-        return f"({case.pattern}, shapes {shapes}): raised {one_line(exc)}"
+        return f"({case.pattern}, shapes {shapes}): {_raised(cls, case, exc)}"
     scaled = dataclasses.replace(settings, atol=settings.atol * max(1.0, float(np.abs(
         cotangent).max(initial=0.0))))
     for i, grad in enumerate(yours):
