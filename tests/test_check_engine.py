@@ -1,6 +1,7 @@
 """nnfs_ref.check.engine: an autograd engine checked operator by operator; each classic
 engine bug of the mutation catalogue, planted in manual/engine.py, is caught and named."""
 
+import engine_styles as S
 import numpy as np
 import pytest
 from helpers import planted
@@ -34,7 +35,7 @@ NAMED = {
 def test_a_correct_engine_passes_and_finds_every_operator():
     report = check_engine(E.Value)
     assert report.ok, str(report)
-    assert report.failing == [] and report.unchecked == []
+    assert report.failing == [] and report.missing == [] and report.unchecked == []
     assert {"__mul__", "__rsub__", "__pow__", "relu", "sigmoid", "backward"} <= set(
         report.results)
     assert str(report).splitlines()[-1] == f"OK: all {len(report.results)} operators agree."
@@ -158,3 +159,47 @@ def test_a_drawn_chain_is_code_that_runs_and_the_same_expression_on_floats():
     assert namespace["out"].data == case.build(a, b).data
     report = check_engine(E.Value)
     assert report.results["backward"].checked >= 20  # the shared node, then drawn chains
+
+
+def test_engines_in_the_styles_of_the_wild_pass_where_they_are_right():
+    for name in ("RecursiveValue", "IntPowerValue", "TorchishTensor", "MinimalTensor"):
+        report = check_engine(getattr(S, name))
+        assert report.ok, str(report)
+    lecture = check_engine(S.LectureValue)
+    assert lecture.failing == ["__rsub__", "__rtruediv__"], str(lecture)
+    assert "__rsub__ is not defined (a number on the left needs the reflected operator)" \
+        in str(lecture)
+    assert lecture.missing == ["relu", "log", "sigmoid"]
+
+
+def test_the_forms_a_signature_leaves_out_and_the_operators_not_run_are_said():
+    minimal = check_engine(S.MinimalTensor)
+    assert "sum takes no keepdims: only the forms it takes are checked" in minimal.notes
+    assert "mean takes no axis and no keepdims: only the forms it takes are checked" \
+        in minimal.notes
+    assert minimal.unchecked == ["max"]
+    assert "defined, but no expression of the check runs them: max" in str(minimal)
+    assert {"dot", "T", "sum", "mean"} <= set(minimal.results)
+    powers = check_engine(S.IntPowerValue)
+    assert powers.results["__pow__"].checked == 40 and powers.results["__pow__"].ok
+    assert sorted(powers.results["__pow__"].unsupported) == ["v ** -1", "v ** 0.5"]
+    assert any("v ** 0.5 raised in its forward (NotImplementedError" in n for n in powers.notes)
+    torchish = check_engine(S.TorchishTensor)
+    assert any("computes in float32" in note for note in torchish.notes)
+    assert torchish.unchecked == []  # matmul is __matmul__ under another name
+
+
+@pytest.mark.parametrize("style, old, new, blamed, words", S.BUGS,
+                         ids=[f"{b[0]}:{b[3][0]}" for b in S.BUGS])
+def test_a_classic_bug_in_each_style_is_caught_and_blamed(style, old, new, blamed, words):
+    report = check_engine(getattr(planted(S, old, new), style))
+    assert report.failing == blamed, str(report)
+    assert words in str(report), str(report)
+
+
+def test_a_second_backward_on_the_same_graph_is_described():
+    notes = {name: check_engine(getattr(S, name)).notes[-1]
+             for name in ("RecursiveValue", "TorchishTensor", "LectureValue")}
+    assert notes["RecursiveValue"].startswith("backward() twice without zeroing gives 2x")
+    assert notes["TorchishTensor"].endswith("reset by zero_grad()")
+    assert notes["LectureValue"].startswith("backward() twice on the same graph gives 3x")

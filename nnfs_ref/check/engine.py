@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from nnfs_ref.check.contract import (
+    METHOD_NAMES,
     UserCodeError,
     invoke,
     method_name,
@@ -55,10 +56,10 @@ EXPONENTS = (2, 3, -1, 0.5)
 #: ``a / b`` as ``a * b ** -1``): where one of these fails too, the failure is blamed on it.
 BUILT_FROM = {
     "__sub__": ("__add__", "__neg__", "__mul__", "__rmul__"),
-    "__rsub__": ("__add__", "__radd__", "__neg__", "__mul__", "__rmul__"),
+    "__rsub__": ("__sub__", "__add__", "__radd__", "__neg__", "__mul__", "__rmul__"),
     "__neg__": ("__mul__", "__rmul__"),
     "__truediv__": ("__mul__", "__pow__"),
-    "__rtruediv__": ("__mul__", "__rmul__", "__pow__"),
+    "__rtruediv__": ("__truediv__", "__mul__", "__rmul__", "__pow__"),
     "__radd__": ("__add__",), "__rmul__": ("__mul__",),
     "backward": ("__add__", "__mul__", "__sub__", "__neg__", "tanh", "sigmoid", "relu"),
     "mean": ("sum", "__mul__", "__truediv__"),
@@ -221,6 +222,12 @@ class OperatorResult:
     snippet: str = ""
     #: The failing operator this one is built from, where one is (then it is not blamed).
     through: str = ""
+    #: The forms it refuses in its forward (``v ** 0.5`` where only integer powers are
+    #: meant), with what they raised: not checked, and said so.
+    unsupported: dict = dataclasses.field(default_factory=dict)
+    #: Whether it fails for want of a definition (a reflected operator): then it is blamed
+    #: itself, never through another.
+    undefined: bool = False
 
     @property
     def ok(self):
@@ -230,11 +237,13 @@ class OperatorResult:
 @dataclasses.dataclass
 class EngineReport:
     """The operators of an engine: ``.ok``, ``.failing`` (the operators blamed),
-    ``.unchecked`` (those looked for and not defined) and a text form."""
+    ``.missing`` (those looked for and not defined), ``.unchecked`` (those it defines and
+    no expression runs) and a text form."""
 
     title: str
     results: dict
-    unchecked: list
+    missing: list
+    unchecked: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
 
     @property
@@ -256,8 +265,11 @@ class EngineReport:
         lines.append(format_rows(("operator", "examples", "failed", "result"), rows))
         for name in self.failing:
             lines += [f"FAIL: {name} {message}" for message in self.results[name].failures[:3]]
+        if self.missing:
+            lines.append("not defined, so not checked: " + ", ".join(self.missing))
         if self.unchecked:
-            lines.append("not defined, so not checked: " + ", ".join(self.unchecked))
+            lines.append("defined, but no expression of the check runs them: "
+                         + ", ".join(self.unchecked))
         if self.failing:
             lines += ["", f"The smallest failing case of {self.failing[0]}, to run yourself:",
                       self.results[self.failing[0]].snippet, ""]
@@ -325,7 +337,14 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
 
         def attempt(values, case=case, result=result):
             result.checked += 1
-            return case, values, run(cls, case, values, settings, rng)
+            try:
+                return case, values, run(cls, case, values, settings, rng)
+            except Unsupported as refused:
+                result.unsupported[case.pattern] = str(refused)
+                return case, values, None
+            except Undefined as missing:
+                result.undefined = True
+                return case, values, str(missing)
         _record(cls, result, target, _smallest_failure(strategy(case), attempt, examples, seed))
     steps = None if tensor else chain_steps(cls)
     if steps is not None:  # chains of the operators, with the graph's traversal to blame
@@ -340,7 +359,10 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
             examples, seed))
     _blame_the_primitives(results)
     _blame_the_sort(results)
-    report = EngineReport(cls.__name__, results, missing, list(forms))
+    report = EngineReport(cls.__name__, results, missing, unmapped(cls, found), list(forms))
+    report.notes += [f"{name}: {pattern} raised in its forward ({why}): taken as a form it "
+                     "does not support, not checked"
+                     for name, r in results.items() for pattern, why in r.unsupported.items()]
     if precision is not None:
         report.notes.append(f"computes in {precision}: rtol and scale_tol raised to "
                             f"{FLOAT32_FLOOR:.2g} (64 ulps of float32), atol to 8 times that "
@@ -360,7 +382,7 @@ FLOAT32_FLOOR = 64 * float(np.finfo(np.float32).eps)
 def _precision(cls, tensor):
     """The dtype an engine computes in, when it is below float64 (else None)."""
     try:
-        leaf = _leaf(cls, np.ones(2)) if tensor else cls(1.5)
+        leaf = _leaf(cls, np.ones(2) if tensor else 1.5)
         dtype = np.asarray(leaf.data).dtype
     except Exception:  # the checks will say what is wrong with the constructor
         return None
@@ -439,12 +461,12 @@ def _twice(cls, tensor=False):
             a, b = _leaf(cls, np.array([1.5, 2.0])), _leaf(cls, np.array([-0.5, 1.0]))
             out = ((a * b) * b).sum()
         else:
-            a, b = cls(1.5), cls(-0.5)
+            a, b = _leaf(cls, 1.5), _leaf(cls, -0.5)
             out = (a * b) * b
         _backward(out)()
-        first = float(np.ravel(_array(a.grad))[0])
+        first = float(np.ravel(_array(_grad(a)))[0])
         _backward(out)()
-        second = float(np.ravel(_array(a.grad))[0])
+        second = float(np.ravel(_array(_grad(a)))[0])
     except Exception as exc:  # not part of the verdict: say so and go on
         return f"a second backward() could not be tried: {one_line(exc)}"
     reset = next((n for n in ("zero_grad", "zero_grads") if callable(getattr(a, n, None))),
@@ -461,10 +483,42 @@ def _twice(cls, tensor=False):
             "training step does")
 
 
+#: Methods of a node that are not operators: how backward is started, gradients reset,
+#: values read.
+NOT_OPERATORS = {*METHOD_NAMES["backward"], "zero_grad", "zero_grads", "item", "numpy",
+                 "tolist", "detach", "parameters", "build_topo", "topo", "topological_sort"}
+#: The dunders that are operators on nodes, mapped or not.
+OPERATOR_DUNDERS = {*BINARY, *REFLECTED, "__neg__", "__pos__", "__abs__", "__pow__",
+                    "__rpow__", "__matmul__", "__rmatmul__", "__getitem__", "__floordiv__",
+                    "__mod__"}
+
+
+def unmapped(cls, found):
+    """The operators ``cls`` defines that no case of ``found`` runs: operator dunders and
+    public methods (not static or class methods, not properties but ``T``), listed so
+    that none is skipped in silence."""
+    import inspect
+
+    ran = {case.operator for case in found}
+    aliases = {id(inspect.getattr_static(cls, n, None)) for n in ran}  # __matmul__ = matmul
+    names = []
+    for name in sorted({n for base in cls.__mro__ if base is not object for n in vars(base)}):
+        attribute = inspect.getattr_static(cls, name)
+        if name in ran or name in NOT_OPERATORS or id(attribute) in aliases \
+                or (name == "transpose" and "T" in ran):
+            continue
+        if isinstance(attribute, (staticmethod, classmethod)):
+            continue
+        if name in OPERATOR_DUNDERS or (not name.startswith("_")
+                                        and inspect.isfunction(attribute)):
+            names.append(name)
+    return names
+
+
 def _blame_the_primitives(results):
     """A failing operator built from another failing one fails through it."""
     for name, result in results.items():
-        if result.ok:
+        if result.ok or result.undefined:
             continue
         primitive = next((p for p in BUILT_FROM.get(name, ())
                           if p in results and not results[p].ok), None)
@@ -476,10 +530,10 @@ def _run(cls, case, values, settings, rng):
     """Run one expression: None if its gradients agree, else the failure in words."""
     shown = ", ".join(f"{v:.6g}" for v in values)
     try:
-        leaves = [invoke(cls, f"{cls.__name__}()", float(v)) for v in values]
+        leaves = [invoke(_leaf, f"{cls.__name__}()", cls, float(v)) for v in values]
         out = case.build(*leaves)
         invoke(_backward(out), "backward")
-        yours = np.array([float(leaf.grad) for leaf in leaves])
+        yours = np.array([float(_grad(leaf)) for leaf in leaves])
     except UserCodeError as exc:
         return f"({case.pattern} at {shown}): {exc}"
     except Exception as exc:  # the expression itself raised (an operator missing)
@@ -505,13 +559,26 @@ def _run(cls, case, values, settings, rng):
     return text
 
 
+class Unsupported(Exception):
+    """A power the engine refuses in its forward (``v ** 0.5``, ``a ** -1``) where it takes
+    ``v ** 2``: a limit it states, not a wrong gradient."""
+
+
+class Undefined(Exception):
+    """An expression that needs an operator the engine does not define (``2.5 - v`` without
+    ``__rsub__``): the failure, in words."""
+
+
 def _raised(cls, case, exc):
     """The words for an expression that raised outside the engine's backward: an operator
-    missing (a reflected one named), or one that raised."""
+    missing (a reflected one named), or one that raised. A power other than 2 that raises
+    is :class:`Unsupported`."""
+    if case.operator == "__pow__" and not case.pattern.endswith("** 2"):
+        raise Unsupported(one_line(exc))
     text = f"{case.pattern.split(': ')[-1]} raised {one_line(exc)}"
     if case.operator in REFLECTED and not _defined(cls, case.operator):
-        text += (f": {case.operator} is not defined (a number on the left needs the "
-                 "reflected operator)")
+        raise Undefined(f"({case.pattern}): {text}: {case.operator} is not defined (a "
+                        "number on the left needs the reflected operator)")
     return text
 
 
@@ -574,7 +641,7 @@ def _reductions(cls, name):
     keepdims = _spelling(method, "keepdims", "keepdim") is not None
     forms = [(None, False), (0, False), (1, False), (0, True), (1, True)]
     taken = [(ax, k) for ax, k in forms if (ax is None or axis) and (not k or keepdims)]
-    left = ([] if axis else ["an axis"]) + ([] if keepdims else ["keepdims"])
+    left = ([] if axis else ["axis"]) + ([] if keepdims else ["keepdims"])
     return taken, left
 
 
@@ -754,9 +821,22 @@ def _function_cases(cls, tensor):
 
 
 
+#: Where an engine keeps a node's gradient, by the names it goes by.
+GRAD_NAMES = ("grad", "gradient", "_grad")
+
+
+def _grad(node):
+    """The gradient of a node after ``backward()``: its ``grad`` (or ``gradient``)."""
+    for name in GRAD_NAMES:
+        if hasattr(node, name):
+            return getattr(node, name)
+    raise UserCodeError(f"{type(node).__name__} has no gradient attribute after backward() "
+                        f"(looked for {', '.join(GRAD_NAMES)})")
+
+
 def _leaf(cls, value):
-    """A leaf tensor: ``cls(value)``, with ``requires_grad=True`` where the constructor
-    takes it."""
+    """A leaf: ``cls(value)`` from a float or an array, with ``requires_grad=True`` where
+    the constructor takes it."""
     takes = "requires_grad" in positional_parameters(cls)[1]
     return cls(value, requires_grad=True) if takes else cls(value)
 
@@ -790,7 +870,7 @@ def _run_tensor(cls, case, values, settings, rng):
         leaves = [invoke(_leaf, f"{cls.__name__}()", cls, v.copy()) for v in values]
         out = case.build(*leaves)
         invoke(_start_backward, "backward", cls, out, cotangent)
-        yours = [None if leaf.grad is None else _array(leaf.grad) for leaf in leaves]
+        yours = [None if _grad(leaf) is None else _array(_grad(leaf)) for leaf in leaves]
     except UserCodeError as exc:
         hint = ": sum the gradient over the broadcast axes" if "broadcasting" in case.pattern \
             and "broadcast" in str(exc) else ""

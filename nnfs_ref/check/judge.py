@@ -162,7 +162,10 @@ def _entry_finding(probe, entries, method):
     expected = estimate.expected_for(a)[index]
     allowance = atol + estimate.error[index]
     sub = compare(probe.name, a[index], expected, rtol, scale_tol, atol=allowance)
-    worst = None if sub.worst_index is None else tuple(int(i) for i in listed[sub.worst_index[0]])
+    if sub.worst_index is None:
+        worst = None
+    else:  # the entry of x at the worst of the compared entries (a 0-d x: its one entry)
+        worst = tuple(int(i) for i in listed[sub.worst_index[0] if sub.worst_index else 0])
     check = dataclasses.replace(sub, shape=a.shape, expected_shape=x.shape, worst_index=worst)
     kinks = int(estimate.kink[index].sum())
     whole = entries is None  # in C order, so the arrays take their shape back
