@@ -181,7 +181,7 @@ def test_the_forms_a_signature_leaves_out_and_the_operators_not_run_are_said():
     assert "defined, but no expression of the check runs them: max" in str(minimal)
     assert {"dot", "T", "sum", "mean"} <= set(minimal.results)
     powers = check_engine(S.IntPowerValue)
-    assert powers.results["__pow__"].checked == 40 and powers.results["__pow__"].ok
+    assert powers.results["__pow__"].checked == 20 and powers.results["__pow__"].ok  # 2, 3
     assert sorted(powers.results["__pow__"].unsupported) == ["v ** -1", "v ** 0.5"]
     assert any("v ** 0.5 raised in its forward (NotImplementedError" in n for n in powers.notes)
     torchish = check_engine(S.TorchishTensor)

@@ -108,6 +108,8 @@ class Case:
     leaves: int
     build: object
     domain: str = "any"
+    #: Whether the expression has a Python number as an operand (``a + 2.5``).
+    number: bool = False
 
 
 def cases(cls):
@@ -124,7 +126,7 @@ def cases(cls):
                       Case(dunder, "with a node used twice: " + form.replace("b", "a"), 1,
                            lambda a, fn=fn: fn(a, a), domain),
                       Case(dunder, form.replace("b", "2.5"), 1, lambda a, fn=fn: fn(a, 2.5),
-                           domain)]
+                           domain, number=True)]
     for dunder, (form, fn) in REFLECTED.items():
         if _defined(cls, dunder[:2] + dunder[3:]):  # __rmul__ is looked for where __mul__ is
             found.append(Case(dunder, form, 1, fn,
@@ -225,9 +227,9 @@ class OperatorResult:
     #: The forms it refuses in its forward (``v ** 0.5`` where only integer powers are
     #: meant), with what they raised: not checked, and said so.
     unsupported: dict = dataclasses.field(default_factory=dict)
-    #: Whether it fails for want of a definition (a reflected operator): then it is blamed
-    #: itself, never through another.
-    undefined: bool = False
+    #: The expression that fails for want of a definition (a reflected operator), if one
+    #: does: then it is blamed itself, never through another.
+    undefined: str = ""
 
     @property
     def ok(self):
@@ -256,8 +258,9 @@ class EngineReport:
         return bool(self.results) and not self.failing
 
     def __str__(self):
-        rows = [(name, r.checked, len(r.failures), "pass" if r.ok else
-                 f"FAIL (through {r.through})" if r.through else "FAIL")
+        rows = [(name, r.checked, len(r.failures), "not supported" if r.ok and not r.checked
+                 else "pass" if r.ok else f"FAIL (through {r.through})" if r.through
+                 else "FAIL")
                 for name, r in self.results.items()]
         lines = [f"{self.title}: each operator's gradients vs central finite differences of "
                  "the same expression on floats (float64)"]
@@ -340,10 +343,11 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
             try:
                 return case, values, run(cls, case, values, settings, rng)
             except Unsupported as refused:
+                result.checked -= 1
                 result.unsupported[case.pattern] = str(refused)
                 return case, values, None
             except Undefined as missing:
-                result.undefined = True
+                result.undefined = case.pattern
                 return case, values, str(missing)
         _record(cls, result, target, _smallest_failure(strategy(case), attempt, examples, seed))
     steps = None if tensor else chain_steps(cls)
@@ -357,6 +361,7 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
         _record(cls, chains, target, _smallest_failure(
             st.tuples(steps, st.lists(_values("any"), min_size=2, max_size=2)), attempt_chain,
             examples, seed))
+    _numbers_unsupported(results)
     _blame_the_primitives(results)
     _blame_the_sort(results)
     report = EngineReport(cls.__name__, results, missing, unmapped(cls, found), list(forms))
@@ -515,6 +520,18 @@ def unmapped(cls, found):
     return names
 
 
+def _numbers_unsupported(results):
+    """A reflected operator (``__radd__``) missing where the plain one takes no number
+    either (``a + 2.5`` raises) is not a missing operator: numbers are not operands."""
+    for name, result in results.items():
+        plain = results.get(name[:2] + name[3:]) if name in REFLECTED else None
+        if result.undefined and plain is not None and plain.unsupported:
+            result.unsupported = {result.undefined: "no number is an operand of "
+                                  f"{plain.operator} either"}
+            result.failures, result.snippet, result.undefined = [], "", ""
+            result.checked = 0
+
+
 def _blame_the_primitives(results):
     """A failing operator built from another failing one fails through it."""
     for name, result in results.items():
@@ -560,8 +577,9 @@ def _run(cls, case, values, settings, rng):
 
 
 class Unsupported(Exception):
-    """A power the engine refuses in its forward (``v ** 0.5``, ``a ** -1``) where it takes
-    ``v ** 2``: a limit it states, not a wrong gradient."""
+    """A form the engine refuses in its forward: a power other than 2 (``v ** 0.5``) where
+    it takes ``v ** 2``, or a Python number as an operand (``a + 2.5``, and then ``2.5 + a``
+    too): a limit of its design, not a wrong gradient."""
 
 
 class Undefined(Exception):
@@ -573,7 +591,7 @@ def _raised(cls, case, exc):
     """The words for an expression that raised outside the engine's backward: an operator
     missing (a reflected one named), or one that raised. A power other than 2 that raises
     is :class:`Unsupported`."""
-    if case.operator == "__pow__" and not case.pattern.endswith("** 2"):
+    if case.number or case.operator == "__pow__" and not case.pattern.endswith("** 2"):
         raise Unsupported(one_line(exc))
     text = f"{case.pattern.split(': ')[-1]} raised {one_line(exc)}"
     if case.operator in REFLECTED and not _defined(cls, case.operator):
@@ -681,6 +699,7 @@ class TensorCase:
     shapes: tuple
     build: object
     domain: str = "any"
+    number: bool = False
 
 
 #: The shape pairs each binary operator runs on: equal, broadcasting both ways, a row
@@ -704,7 +723,7 @@ def tensor_cases(cls):
             found += [TensorCase(dunder, "with a node used twice: " + form.replace("b", "a"),
                                  ((3, 4),), lambda a, fn=fn: fn(a, a), domain),
                       TensorCase(dunder, form.replace("b", "2.5"), ((3, 4),),
-                                 lambda a, fn=fn: fn(a, 2.5), domain)]
+                                 lambda a, fn=fn: fn(a, 2.5), domain, number=True)]
     for dunder, (form, fn) in REFLECTED.items():
         if _defined(cls, dunder[:2] + dunder[3:]):
             found.append(TensorCase(dunder, form.replace("v", "a"), ((3, 4),), fn,
