@@ -2,12 +2,14 @@
 
 - ``LectureValue``: the lecture style, with a ``label``, no ``__rsub__`` nor ``__rtruediv__``;
 - ``RecursiveValue``: no topological sort: ``backward(grad=1.0)`` recurses along every path;
+  its value kept as ``value``;
 - ``IntPowerValue``: powers of integers only (others refused in the forward), ``requires_grad``
   leaves, the gradient kept as ``gradient``;
 - ``TorchishTensor``: float32, ``requires_grad``, ``grad`` None until backward, ``dim=`` and
   ``keepdim=``, ``reshape(*shape)``, ``transpose()``, ``backward(gradient)`` for a non-scalar;
 - ``MinimalTensor``: ``sum(axis)`` without keepdims, ``mean()`` of everything, ``T()`` a
-  method, ``dot`` for ``@``, ``backprop()``, and an unmapped ``max``.
+  method, ``dot`` for ``@``, ``backprop(grad)`` (the upstream gradient required), and an
+  unmapped ``max``.
 
 Correct as written, but for the two reflected operators ``LectureValue`` lacks; :data:`BUGS`
 plants a classic bug in each.
@@ -154,7 +156,6 @@ class IntPowerValue:
 class RecursiveValue:
     def __init__(self, value, parents=()):
         self.value = value
-        self.data = value
         self.grad = 0.0
         self.parents = parents  # (node, local derivative)
 
@@ -445,7 +446,7 @@ class MinimalTensor:
         out.back = back
         return out
 
-    def backprop(self):
+    def backprop(self, grad):
         order, seen = [], set()
         def visit(t):
             if id(t) not in seen:
@@ -454,7 +455,7 @@ class MinimalTensor:
                     visit(c)
                 order.append(t)
         visit(self)
-        self.grad = np.ones_like(self.data)
+        self.grad = np.asarray(grad, dtype=np.float64)
         for t in reversed(order):
             t.back()
 

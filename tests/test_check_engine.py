@@ -89,6 +89,7 @@ def test_a_correct_tensor_engine_passes():
     report = check_engine(E.Tensor)
     assert report.ok, str(report)
     assert {"__add__", "__matmul__", "sum", "mean"} <= set(report.results)
+    assert report.results["backward"].checked >= 20  # the shared node, then drawn chains
     assert "a tensor engine" in report.notes[0]
 
 
@@ -141,6 +142,7 @@ def test_an_engine_is_told_from_a_layer_and_a_number_type():
     from nnfs_ref.check.engine import is_engine
 
     assert is_engine(E.Value) and is_engine(E.Tensor)
+    assert is_engine(S.MinimalTensor)  # backprop(grad), and no forward beside it
     assert not is_engine(manual.Layer_Dense)  # backward(dvalues)
     assert not is_engine(complex)  # arithmetic, but no backward
 

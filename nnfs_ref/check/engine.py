@@ -67,8 +67,9 @@ BUILT_FROM = {
 
 
 def is_engine(cls):
-    """Whether ``cls`` looks like a scalar autograd engine: it defines arithmetic dunders
-    and a ``backward()`` that takes no argument (a layer's takes ``dvalues``)."""
+    """Whether ``cls`` looks like an autograd engine: it defines arithmetic dunders and a
+    backward that takes no argument, or one with no ``forward`` beside it (a layer's
+    ``backward(dvalues)`` has one)."""
     import inspect
 
     if not inspect.isclass(cls) or not (_defined(cls, "__add__") or _defined(cls, "__mul__")):
@@ -80,7 +81,8 @@ def is_engine(cls):
                     and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (UserCodeError, TypeError, ValueError):  # no backward at all: not an engine
         return False
-    return not required
+    return not required or not any(callable(getattr(cls, name, None))
+                                   for name in METHOD_NAMES["forward"])
 
 
 def _backward(value):
@@ -94,7 +96,10 @@ def _defined(cls, name):
 
 
 def _apply(x, name):
-    """``x.name()`` on an engine's value, the float twin on a float."""
+    """``x.name()`` on an engine's value, the float twin on a float or, entry by entry, on
+    an array."""
+    if isinstance(x, np.ndarray):
+        return np.vectorize(UNARY[name][0], otypes=[float])(x)
     return UNARY[name][0](x) if isinstance(x, float) else getattr(x, name)()
 
 
@@ -160,6 +165,8 @@ def cases(cls):
 #: unary methods that are defined everywhere and keep values moderate.
 CHAIN_BINARY = {"__add__": "+", "__sub__": "-", "__mul__": "*"}
 CHAIN_UNARY = ("tanh", "sigmoid", "relu")
+#: The leaves' shape in a tensor engine's chains.
+CHAIN_SHAPE = (2, 3)
 
 
 def chain_steps(cls):
@@ -177,9 +184,10 @@ def chain_steps(cls):
     return st.lists(step, min_size=2, max_size=5)
 
 
-def chain_case(steps):
+def chain_case(steps, shape=None):
     """The Case of one drawn chain: ``x = a``, then each step on ``x``; the leaves ``a`` and
-    ``b`` may be used many times, so that shared nodes and long paths are both met."""
+    ``b`` may be used many times, so that shared nodes and long paths are both met. With
+    ``shape``, a TensorCase on two leaves of that shape."""
     statements, x = [], "a"
     for op, operand in steps:
         expression = f"{x} {op} {operand}" if operand else f"{x}.{op}()"
@@ -198,6 +206,8 @@ def chain_case(steps):
             x = {"+": lambda p, q: p + q, "-": lambda p, q: p - q,
                  "*": lambda p, q: p * q}[op](x, other)
         return x
+    if shape is not None:
+        return TensorCase("backward", f"a drawn chain: {text}", (shape, shape), build)
     return Case("backward", f"a drawn chain: {text}", 2, build)
 
 
@@ -350,17 +360,19 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
                 result.undefined = case.pattern
                 return case, values, str(missing)
         _record(cls, result, target, _smallest_failure(strategy(case), attempt, examples, seed))
-    steps = None if tensor else chain_steps(cls)
+    steps = chain_steps(cls)
     if steps is not None:  # chains of the operators, with the graph's traversal to blame
         chains = results.setdefault("backward", OperatorResult("backward"))
+        shape = CHAIN_SHAPE if tensor else None
+        leaves = strategy(TensorCase("", "", (shape, shape), None) if tensor else
+                          Case("", "", 2, None))
 
         def attempt_chain(drawn):
             chains.checked += 1
-            case, values = chain_case(drawn[0]), drawn[1]
-            return case, values, _run(cls, case, values, settings, rng)
-        _record(cls, chains, target, _smallest_failure(
-            st.tuples(steps, st.lists(_values("any"), min_size=2, max_size=2)), attempt_chain,
-            examples, seed))
+            case, values = chain_case(drawn[0], shape), drawn[1]
+            return case, values, run(cls, case, values, settings, rng)
+        _record(cls, chains, target, _smallest_failure(st.tuples(steps, leaves),
+                                                       attempt_chain, examples, seed))
     _numbers_unsupported(results)
     _blame_the_primitives(results)
     _blame_the_sort(results)
@@ -388,7 +400,7 @@ def _precision(cls, tensor):
     """The dtype an engine computes in, when it is below float64 (else None)."""
     try:
         leaf = _leaf(cls, np.ones(2) if tensor else 1.5)
-        dtype = np.asarray(leaf.data).dtype
+        dtype = np.asarray(_inside(leaf)).dtype
     except Exception:  # the checks will say what is wrong with the constructor
         return None
     return str(dtype) if dtype.kind == "f" and dtype.itemsize < 8 else None
@@ -474,13 +486,12 @@ def _twice(cls, tensor=False):
         second = float(np.ravel(_array(_grad(a)))[0])
     except Exception as exc:  # not part of the verdict: say so and go on
         return f"a second backward() could not be tried: {one_line(exc)}"
-    reset = next((n for n in ("zero_grad", "zero_grads") if callable(getattr(a, n, None))),
-                 None)
+    reset = _reset(cls, a)
     if not first or math.isclose(second, first, rel_tol=1e-6):
         return "backward() twice gives the same gradients: each call starts afresh"
     if math.isclose(second, 2 * first, rel_tol=1e-6):
         return ("backward() twice without zeroing gives 2x: gradients accumulate over calls"
-                + (f", reset by {reset}()" if reset else "; reset them (v.grad = 0) between "
+                + (f", reset by {reset}" if reset else "; reset them (v.grad = 0) between "
                    "steps"))
     return (f"backward() twice on the same graph gives {second / first:.3g}x, neither a "
             "fresh start (1x) nor an accumulation (2x): the intermediate nodes kept their "
@@ -532,6 +543,23 @@ def _numbers_unsupported(results):
             result.checked = 0
 
 
+def _reset(cls, node):
+    """How the engine resets gradients, in words: ``zero_grad()`` on a node, or on a class
+    of its module (micrograd's ``Module.zero_grad()``); None where it has neither."""
+    import inspect
+    import sys
+
+    for name in ("zero_grad", "zero_grads"):
+        if callable(getattr(node, name, None)):
+            return f"{name}()"
+    module = sys.modules.get(cls.__module__)
+    for owner, value in sorted(vars(module).items()) if module is not None else ():
+        if inspect.isclass(value) and value.__module__ == cls.__module__ \
+                and callable(getattr(value, "zero_grad", None)):
+            return f"{owner}.zero_grad()"
+    return None
+
+
 def _blame_the_primitives(results):
     """A failing operator built from another failing one fails through it."""
     for name, result in results.items():
@@ -550,7 +578,9 @@ def _run(cls, case, values, settings, rng):
         leaves = [invoke(_leaf, f"{cls.__name__}()", cls, float(v)) for v in values]
         out = case.build(*leaves)
         invoke(_backward(out), "backward")
-        yours = np.array([float(_grad(leaf)) for leaf in leaves])
+        # None: no gradient reached the leaf (judged as 0, right where it is not used)
+        yours = np.array([0.0 if _grad(leaf) is None else float(_grad(leaf))
+                          for leaf in leaves])
     except UserCodeError as exc:
         return f"({case.pattern} at {shown}): {exc}"
     except Exception as exc:  # the expression itself raised (an operator missing)
@@ -860,9 +890,22 @@ def _leaf(cls, value):
     return cls(value, requires_grad=True) if takes else cls(value)
 
 
+#: Where an engine keeps a node's value, by the names it goes by.
+DATA_NAMES = ("data", "value", "val")
+
+
+def _inside(x):
+    """The value inside a node (its ``data``, or ``value``), or ``x`` itself."""
+    for name in DATA_NAMES:
+        inside = getattr(x, name, None)
+        if inside is not None and not callable(inside):
+            return inside
+    return x
+
+
 def _array(x):
-    """The array inside a tensor (its ``data``), or the array itself."""
-    return np.asarray(getattr(x, "data", x), dtype=np.float64)
+    """The value inside a node, or ``x`` itself, as a float64 array."""
+    return np.asarray(_inside(x), dtype=np.float64)
 
 
 def _start_backward(cls, out, cotangent):
@@ -903,7 +946,13 @@ def _run_tensor(cls, case, values, settings, rng):
             arrays = [x if j == i else v for j, v in enumerate(values)]
             return float(np.sum(cotangent * case.build(*arrays)))
 
-        check, finding = numeric_finding(f"leaf {i} grad", grad, twin, values[i], scaled, rng)
+        # None: no gradient reached the leaf, right where the expression does not use it
+        judged = np.zeros_like(values[i]) if grad is None else grad
+        check, finding = numeric_finding(f"leaf {i} grad", judged, twin, values[i], scaled,
+                                         rng)
+        if not check.ok and grad is None:
+            return (f"({case.pattern}, shapes {shapes}): backward left leaf {i}'s grad None, "
+                    "though the result depends on it")
         if not check.ok:
             text = f"({case.pattern}, shapes {shapes}): {finding.message or check.name}"
             if check.shape != check.expected_shape and "broadcasting" in case.pattern:
