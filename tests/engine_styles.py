@@ -476,6 +476,9 @@ BUGS = [
      ["softmax"], "softmax"),
     ("MinimalTensor", "out.grad.dot(other.data.T)", "out.grad.dot(other.data)",
      ["dot"], "a.dot(b)"),
+    ("MinimalTensor", "s = 1 / (1 + np.exp(-self.data))\n        out = MinimalTensor(s",
+     "s = 1 / (1 + np.exp(self.data))\n        out = MinimalTensor(s", ["sigmoid"],
+     "the forward is wrong"),
     ("MinimalTensor", "            self.grad = self.grad + out.grad.T\n",
      "            self.grad = self.grad + out.grad.reshape(self.data.shape)\n", ["T"], "a.T"),
 ]

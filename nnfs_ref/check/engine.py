@@ -150,8 +150,9 @@ def cases(cls):
                       Case(name, f"with a node used twice: v.{name}() * v", 1,
                            lambda a, n=name: _apply(a, n) * a, domain)]
     if _defined(cls, "relu"):  # at the kink: any value between 0 and 1 is a subgradient
-        found.append(Case("relu", "at its kink: v.relu() * 3.0", 1,
-                          lambda a: _apply(a, "relu") * 3.0, "zero"))
+        found += [Case("relu", f"{where}: v.relu() * 3.0", 1,
+                       lambda a: _apply(a, "relu") * 3.0, domain)
+                  for where, domain in (("at its kink", "zero"), ("near its kink", "near zero"))]
     if _defined(cls, "__mul__") and _defined(cls, "__add__"):
         found.append(Case("backward", "a shared intermediate node: s = a * b; s * s + s", 2,
                           _shared))
@@ -306,6 +307,8 @@ def _values(domain):
     positive = st.floats(0.2, 2.0)
     if domain == "zero":
         return st.just(0.0)
+    if domain == "near zero":  # beside a kink, on either side
+        return st.one_of(st.floats(1e-7, 1e-3), st.floats(-1e-3, -1e-7))
     return positive if domain == "positive" else st.one_of(positive, st.floats(-2.0, -0.2))
 
 
@@ -589,6 +592,9 @@ def _run(cls, case, values, settings, rng):
     def twin(x):
         return float(case.build(*[float(v) for v in x]))
 
+    wrong = _wrong_forward(out, twin(values), settings)
+    if wrong:
+        return f"({case.pattern} at {shown}): {wrong}"
     check, finding = numeric_finding("grad", yours, twin, np.array(values, dtype=float),
                                      settings, rng)
     if check.ok:
@@ -628,6 +634,24 @@ def _raised(cls, case, exc):
         raise Undefined(f"({case.pattern}): {text}: {case.operator} is not defined (a "
                         "number on the left needs the reflected operator)")
     return text
+
+
+def _wrong_forward(out, expected, settings):
+    """Words for a forward whose value is not the expression's (at the check's tolerances),
+    else "": its gradients would be judged against another function."""
+    from nnfs_ref.check.compare import compare
+
+    yours = _array(out)
+    expected = np.asarray(expected, dtype=np.float64)
+    if yours.size != expected.size:
+        return f"the result has shape {yours.shape}, expected {expected.shape}"
+    check = compare("output", yours.reshape(expected.shape), expected, settings.rtol,
+                    settings.scale_tol, atol=settings.atol)
+    if check.ok:
+        return ""
+    where = f" at {check.worst_index}" if expected.ndim else ""
+    return (f"the forward is wrong{where}: yours {check.actual_worst:.6g}, expected "
+            f"{check.expected_worst:.6g}")
 
 
 def _blame_the_sort(results):
@@ -926,12 +950,17 @@ def _start_backward(cls, out, cotangent):
 def _run_tensor(cls, case, values, settings, rng):
     """Run one tensor expression: None if every leaf's gradient agrees, else the failure."""
     shapes = " and ".join(str(v.shape) for v in values)
-    cotangent = streams(settings.seed)[0].standard_normal(
-        np.shape(case.build(*[v.copy() for v in values])))
+    expected = case.build(*[v.copy() for v in values])
+    cotangent = streams(settings.seed)[0].standard_normal(np.shape(expected))
     try:
         leaves = [invoke(_leaf, f"{cls.__name__}()", cls, v.copy()) for v in values]
         out = case.build(*leaves)
-        invoke(_start_backward, "backward", cls, out, cotangent)
+        wrong = _wrong_forward(out, expected, settings)
+        if wrong:
+            return f"({case.pattern}, shapes {shapes}): {wrong}"
+        # the same entries in the result's own shape, where it keeps a size-1 axis
+        invoke(_start_backward, "backward", cls, out,
+               cotangent.reshape(np.shape(_array(out))))
         yours = [None if _grad(leaf) is None else _array(_grad(leaf)) for leaf in leaves]
     except UserCodeError as exc:
         hint = ": sum the gradient over the broadcast axes" if "broadcasting" in case.pattern \
