@@ -237,12 +237,9 @@ def run(args):
     from nnfs_ref.check.engine import check_engine, is_engine
 
     if args.kind == "engine" or (args.kind == "auto" and is_engine(cls)):
-        if args.search:
-            raise UsageError("--search takes a layer or a loss; an engine's expressions are "
-                             "drawn by check_engine itself")
-        report = check_engine(cls, seed=args.seed, rtol=args.rtol, scale_tol=args.scale_tol)
-        print(report)
-        return 0 if report.ok else 1
+        report = check_engine(cls, examples=args.search or 10, seed=args.seed,
+                              rtol=args.rtol, scale_tol=args.scale_tol, target=args.target)
+        return _finish(report, args)
     loss = args.kind == "loss" or (args.kind == "auto" and is_loss(cls))
     try:
         if args.search:
@@ -367,7 +364,8 @@ def add_arguments(parser):
                         help="tolerance relative to each array's largest entry (default 1e-7)")
     parser.add_argument("--search", type=positive_int, metavar="N",
                         help="search N random shapes and values with Hypothesis for a failing "
-                             "case, shrink it, and print it as a snippet you can run")
+                             "case, shrink it, and print it as a snippet you can run (an "
+                             "engine: N examples of each expression, 10 by default)")
     parser.add_argument("--shrink-seconds", type=nonnegative_float, default=20.0,
                         metavar="S",
                         help="with --search: how long shrinking a failure may take before the "

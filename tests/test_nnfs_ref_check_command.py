@@ -129,3 +129,32 @@ def test_conventions_of_the_wild_from_the_command_line(folder):
     done = nnfs_ref(folder, "check", "conventions:SteppingLinear", "--args", "[4, 3]")
     assert done.returncode == 0 and "gradients recovered from backward" in done.stdout, \
         done.stdout + done.stderr
+
+
+def test_an_engine_from_the_command_line_with_search_and_json(folder):
+    shutil.copy(os.path.join(HERE, "engine_styles.py"), folder / "engine_styles.py")
+    out = folder / "engine.json"
+    done = nnfs_ref(folder, "check", "engine_styles:LectureValue", "--search", "3", "--json",
+                    str(out))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL: 2 of 13 operators disagree (__rsub__, __rtruediv__)" in done.stdout
+    record = json.loads(out.read_text())
+    assert record["verdict"] == "fail" and record["failing"] == ["__rsub__", "__rtruediv__"]
+    assert record["operators"]["__mul__"]["checked"] == 9  # 3 examples of each of 3 forms
+    assert record["missing"] == ["relu", "log", "sigmoid"]
+
+
+def test_an_engine_whose_leaves_cannot_be_made_exits_2(folder):
+    (folder / "noleaf.py").write_text(
+        "class Value:\n"
+        "    def __init__(self, data):\n"
+        "        raise TypeError('give me a list')\n"
+        "    def __add__(self, other):\n"
+        "        return self\n"
+        "    def backward(self):\n"
+        "        pass\n")
+    done = nnfs_ref(folder, "check", "noleaf:Value")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip() == ("nnfs-ref check: error: a leaf Value(x) could not be made "
+                                   "from a float: your Value() raised TypeError: give me a "
+                                   "list")

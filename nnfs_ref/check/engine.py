@@ -30,6 +30,7 @@ from nnfs_ref.check.contract import (
     positional_parameters,
 )
 from nnfs_ref.check.judge import numeric_finding
+from nnfs_ref.check.report import EXIT_CODES
 from nnfs_ref.check.session import streams
 from nnfs_ref.check.settings import Settings
 from nnfs_ref.table import format_rows
@@ -258,6 +259,8 @@ class EngineReport:
     missing: list
     unchecked: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
+    #: Set where the engine's leaves cannot be made: nothing was checked.
+    error: str = ""
 
     @property
     def failing(self):
@@ -266,9 +269,29 @@ class EngineReport:
 
     @property
     def ok(self):
-        return bool(self.results) and not self.failing
+        return self.verdict == "ok"
+
+    @property
+    def verdict(self):
+        """``"ok"``, ``"fail"`` or ``"error"`` (no leaf could be made)."""
+        if self.error or not self.results:
+            return "error"
+        return "fail" if self.failing else "ok"
+
+    @property
+    def exit_code(self):
+        return EXIT_CODES[self.verdict]
+
+    def as_dict(self):
+        """The report as JSON takes it: the verdict, the lists, and each operator's result."""
+        return {"title": self.title, "verdict": self.verdict, "failing": self.failing,
+                "missing": self.missing, "unchecked": self.unchecked, "notes": self.notes,
+                "error": self.error,
+                "operators": {name: dataclasses.asdict(r) for name, r in self.results.items()}}
 
     def __str__(self):
+        if self.verdict == "error":
+            return f"{self.title}: cannot be checked: {self.error or 'no operator was found'}"
         rows = [(name, r.checked, len(r.failures), "not supported" if r.ok and not r.checked
                  else "pass" if r.ok else f"FAIL (through {r.through})" if r.through
                  else "FAIL")
@@ -328,6 +351,11 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
 
     settings = Settings.of(rtol=rtol, scale_tol=scale_tol, seed=seed)
     tensor = is_tensor_engine(cls)
+    try:
+        invoke(_leaf, f"{cls.__name__}()", cls, np.ones((3, 4)) if tensor else 1.5)
+    except UserCodeError as exc:
+        return EngineReport(cls.__name__, {}, [], error=f"a leaf {cls.__name__}(x) could not "
+                            f"be made from {'an array' if tensor else 'a float'}: {exc}")
     precision = _precision(cls, tensor)
     if precision is not None:
         # relative to the terms: a few products of values up to 2 (8 at most) and a unit
