@@ -205,3 +205,30 @@ def test_a_second_backward_on_the_same_graph_is_described():
     assert notes["RecursiveValue"].startswith("backward() twice without zeroing gives 2x")
     assert notes["TorchishTensor"].endswith("reset by zero_grad()")
     assert notes["LectureValue"].startswith("backward() twice on the same graph gives 3x")
+
+
+@pytest.mark.parametrize("bug", [b for b in S.BUGS if b[3] in (["sum"], ["dot"])],
+                         ids=lambda b: f"{b[0]}:{b[3][0]}")
+def test_the_smallest_failing_case_of_a_tensor_engine_is_code_that_runs(bug, tmp_path):
+    import inspect
+    import subprocess
+    import sys
+
+    style, old, new, blamed, _ = bug
+    source = inspect.getsource(S).split("\nBUGS = [")[0]
+    (tmp_path / "buggy.py").write_text(source.replace(old, new))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import buggy
+
+        report = check_engine(getattr(buggy, style))
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("buggy", None)
+    snippet = report.results[blamed[0]].snippet
+    assert f"from buggy import {style}" in snippet
+    done = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True,
+                          cwd=tmp_path)
+    # the shrunk case runs as printed: to the gradients it prints, or to the error it shows
+    assert done.returncode == 0 or "Error" in done.stderr.splitlines()[-1], done.stderr
+    assert "Traceback" not in done.stderr or "buggy.py" in done.stderr

@@ -17,7 +17,9 @@ vectors, reductions over each axis with and without ``keepdims``.
 
 import dataclasses
 import functools
+import inspect
 import math
+import sys
 
 import numpy as np
 
@@ -71,7 +73,6 @@ def is_engine(cls):
     """Whether ``cls`` looks like an autograd engine: it defines arithmetic dunders and a
     backward that takes no argument, or one with no ``forward`` beside it (a layer's
     ``backward(dvalues)`` has one)."""
-    import inspect
 
     if not inspect.isclass(cls) or not (_defined(cls, "__add__") or _defined(cls, "__mul__")):
         return False
@@ -116,6 +117,8 @@ class Case:
     domain: str = "any"
     #: Whether the expression has a Python number as an operand (``a + 2.5``).
     number: bool = False
+    #: The expression as code, where the pattern is not (none for a scalar engine's).
+    text: str = ""
 
 
 def cases(cls):
@@ -221,6 +224,8 @@ def _shared(a, b):
 
 def code(case):
     """The case as Python statements on leaves ``a`` (and ``b``) that set ``out``."""
+    if case.text:
+        return f"out = {case.text}"
     text = case.pattern.split(": ", 1)[-1].replace(" over the last axis", "").replace("v", "a")
     *statements, expression = [part.strip() for part in text.split(";")]
     return "\n".join(statements + [f"out = {expression}"])
@@ -549,7 +554,6 @@ def unmapped(cls, found):
     """The operators ``cls`` defines that no case of ``found`` runs: operator dunders and
     public methods (not static or class methods, not properties but ``T``), listed so
     that none is skipped in silence."""
-    import inspect
 
     ran = {case.operator for case in found}
     aliases = {id(inspect.getattr_static(cls, n, None)) for n in ran}  # __matmul__ = matmul
@@ -582,8 +586,6 @@ def _numbers_unsupported(results):
 def _reset(cls, node):
     """How the engine resets gradients, in words: ``zero_grad()`` on a node, or on a class
     of its module (micrograd's ``Module.zero_grad()``); None where it has neither."""
-    import inspect
-    import sys
 
     for name in ("zero_grad", "zero_grads"):
         if callable(getattr(node, name, None)):
@@ -787,6 +789,9 @@ class TensorCase:
     build: object
     domain: str = "any"
     number: bool = False
+    #: The expression as code in the engine's own spelling (``a.sum(dim=1)``), where the
+    #: pattern's (``a.sum(axis=1)``) is not.
+    text: str = ""
 
 
 #: The shape pairs each binary operator runs on: equal, broadcasting both ways, a row
@@ -825,28 +830,40 @@ def tensor_cases(cls):
     for name in ("sum", "mean"):
         if _defined(cls, name):
             taken, left = _reductions(cls, name)
+            method = getattr(cls, name)
             for axis, keepdims in taken:
-                label = f"a.{name}(" + ("" if axis is None else f"axis={axis}") + (
-                    ", keepdims=True" if keepdims else "") + ")"
-                found.append(TensorCase(name, label, ((3, 4),),
+                def spelt(axis_name, keepdims_name, axis=axis, keepdims=keepdims):
+                    return f"a.{name}(" + ", ".join(
+                        ([] if axis is None else [f"{axis_name}={axis}"])
+                        + ([f"{keepdims_name}=True"] if keepdims else [])) + ")"
+                found.append(TensorCase(name, spelt("axis", "keepdims"), ((3, 4),),
                                         lambda a, n=name, ax=axis, k=keepdims:
-                                        _reduce(a, n, ax, k)))
+                                        _reduce(a, n, ax, k),
+                                        text=spelt(_spelling(method, "axis", "dim"),
+                                                   _spelling(method, "keepdims", "keepdim"))))
             if left:
                 notes.append(f"{name} takes no {' and no '.join(left)}: only the forms it "
                              "takes are checked")
     if _defined(cls, "reshape"):
+        sizes = any(p.kind == p.VAR_POSITIONAL
+                    for p in positional_parameters(cls.reshape)[1].values())
         found.append(TensorCase("reshape", "a.reshape((4, 3))", ((3, 4),),
-                                lambda a: _reshape(a, (4, 3))))
+                                lambda a: _reshape(a, (4, 3)),
+                                text="a.reshape(4, 3)" if sizes else ""))
     if _defined(cls, "T") or _defined(cls, "transpose"):
         name = "T" if _defined(cls, "T") else "transpose"
+        method = name == "T" and callable(inspect.getattr_static(cls, "T"))
         found.append(TensorCase(name, "a.T" if name == "T" else "a.transpose()", ((3, 4),),
-                                _transpose))
+                                _transpose, text="a.T()" if method else ""))
     if _defined(cls, "__neg__"):
         found.append(TensorCase("__neg__", "-a", ((3, 4),), lambda a: -a))
     if _defined(cls, "__pow__"):
         for k in EXPONENTS:
             found.append(TensorCase("__pow__", f"a ** {k}", ((3, 4),), lambda a, k=k: a ** k,
                                     "positive" if k != int(k) or k < 0 else "any"))
+    if _defined(cls, "relu"):  # every entry at the kink, where 0 to 1 are subgradients
+        found.append(TensorCase("relu", "at its kink: a.relu() * 3.0", ((3, 4),),
+                                lambda a: _apply_array(a, "relu") * 3.0, "zero"))
     for name, (_, domain) in UNARY.items():
         if _defined(cls, name):
             found += [TensorCase(name, f"a.{name}()", ((3, 4),),
@@ -886,8 +903,6 @@ def _last_axis(call):
 def module_functions(cls):
     """``{name: function}``: the operators the engine's module gives as functions of a value
     (``relu(x)``, ``softmax(x, axis)``) where the class has no method of that name."""
-    import inspect
-    import sys
 
     module = sys.modules.get(cls.__module__)
     if module is not None:
