@@ -364,33 +364,32 @@ class MinimalTensor:
         self.children = children
         self.back = lambda: None
 
+    def _collect(self, g):
+        """Add ``g``, summed down to this node's shape, to its gradient."""
+        while g.ndim > self.data.ndim:
+            g = g.sum(axis=0)
+        for i, n in enumerate(self.data.shape):
+            if n == 1:
+                g = g.sum(axis=i, keepdims=True)
+        self.grad = self.grad + g
+
     def __add__(self, other):
         other = other if isinstance(other, MinimalTensor) else MinimalTensor(other)
         out = MinimalTensor(self.data + other.data, (self, other))
+
         def back():
-            for t in (self, other):
-                g = out.grad
-                while g.ndim > t.data.ndim:
-                    g = g.sum(axis=0)
-                for i, n in enumerate(t.data.shape):
-                    if n == 1:
-                        g = g.sum(axis=i, keepdims=True)
-                t.grad = t.grad + g
+            self._collect(out.grad)
+            other._collect(out.grad)
         out.back = back
         return out
 
     def __mul__(self, other):
         other = other if isinstance(other, MinimalTensor) else MinimalTensor(other)
         out = MinimalTensor(self.data * other.data, (self, other))
+
         def back():
-            for t, o in ((self, other), (other, self)):
-                g = out.grad * o.data
-                while g.ndim > t.data.ndim:
-                    g = g.sum(axis=0)
-                for i, n in enumerate(t.data.shape):
-                    if n == 1:
-                        g = g.sum(axis=i, keepdims=True)
-                t.grad = t.grad + g
+            self._collect(out.grad * other.data)
+            other._collect(out.grad * self.data)
         out.back = back
         return out
 
