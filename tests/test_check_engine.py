@@ -232,3 +232,29 @@ def test_the_smallest_failing_case_of_a_tensor_engine_is_code_that_runs(bug, tmp
     # the shrunk case runs as printed: to the gradients it prints, or to the error it shows
     assert done.returncode == 0 or "Error" in done.stderr.splitlines()[-1], done.stderr
     assert "Traceback" not in done.stderr or "buggy.py" in done.stderr
+
+
+class TensorsOnly(S.TorchishTensor):
+    """A tensor engine that takes no Python number as an operand, on either side."""
+
+    @staticmethod
+    def _t(x):
+        if not isinstance(x, S.TorchishTensor):
+            raise TypeError("tensors only")
+        return x
+
+    def __neg__(self):
+        return S.TorchishTensor(-self.data, _parents=(self,), _fn=lambda g: (-g,))
+
+
+def test_an_engine_that_takes_no_numbers_is_not_failed_for_it():
+    report = check_engine(TensorsOnly)
+    assert report.ok, str(report)
+    refused = {name: sorted(r.unsupported) for name, r in report.results.items()
+               if r.unsupported}
+    assert refused == {"__add__": ["a + 2.5"], "__mul__": ["a * 2.5"], "__sub__": ["a - 2.5"],
+                       "__truediv__": ["a / 2.5"], "__radd__": ["2.5 + a"],
+                       "__rmul__": ["2.5 * a"], "__rsub__": ["2.5 - a"],
+                       "__rtruediv__": ["2.5 / a"]}, str(report)
+    assert report.results["__radd__"].checked == 0
+    assert "not supported" in str(report)

@@ -174,9 +174,10 @@ CHAIN_UNARY = ("tanh", "sigmoid", "relu")
 CHAIN_SHAPE = (2, 3)
 
 
-def chain_steps(cls):
+def chain_steps(cls, numbers=True):
     """The strategy of a drawn chain's steps, from the operators ``cls`` defines (None when
-    it defines too few): each step is ``(operator, operand)``."""
+    it defines too few): each step is ``(operator, operand)``; a Python number among the
+    operands where the engine takes ``numbers``."""
     from hypothesis import strategies as st
 
     binary = [(name, symbol) for name, symbol in CHAIN_BINARY.items() if _defined(cls, name)]
@@ -184,7 +185,7 @@ def chain_steps(cls):
     if not binary:
         return None
     step = st.one_of(st.tuples(st.sampled_from([s for _, s in binary]),
-                               st.sampled_from(["a", "b", "2.5", "x"])),
+                               st.sampled_from(["a", "b", "x"] + ["2.5"] * numbers)),
                      *([st.tuples(st.sampled_from(unary), st.just(""))] if unary else []))
     return st.lists(step, min_size=2, max_size=5)
 
@@ -199,7 +200,7 @@ def chain_case(steps, shape=None):
         expression = f"{x} {op} {other}" if operand else f"{x}.{op}()"
         statements.append(expression)
         x = "x"
-    text = "; ".join([f"x = {e}" for e in statements[:-1]] + [statements[-1]])
+    text = "; ".join([f"x = {e}" for e in statements[:-1]] + statements[-1:])
 
     def build(a, b):
         values = {"a": a, "b": b}
@@ -245,9 +246,12 @@ class OperatorResult:
     #: The forms it refuses in its forward (``v ** 0.5`` where only integer powers are
     #: meant), with what they raised: not checked, and said so.
     unsupported: dict = dataclasses.field(default_factory=dict)
-    #: The expression that fails for want of a definition (a reflected operator), if one
-    #: does: then it is blamed itself, never through another.
-    undefined: str = ""
+    #: The expression with a number on the left that raised in its forward (a reflected
+    #: operator missing, or refusing the number), if one did: a failure unless the engine
+    #: takes no number on the right either.
+    refused: str = ""
+    #: Whether it is not defined at all: then it is blamed itself, never through another.
+    undefined: bool = False
 
     @property
     def ok(self):
@@ -379,41 +383,39 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
     rng = streams(seed)[1]
     run = _run_tensor if tensor else _run
 
-    def strategy(case):
+    def leaves(case):
         if tensor:
             return st.tuples(*[arrays(np.float64, shape, elements=_values(case.domain))
                                for shape in case.shapes]).map(list)
         return st.lists(_values(case.domain), min_size=case.leaves, max_size=case.leaves)
 
+    def attempt(result, case, values):
+        """``(case, values, the failure or None)``, the result's counts and forms kept."""
+        result.checked += 1
+        try:
+            return case, values, run(cls, case, values, settings, rng)
+        except Unsupported as refused:
+            result.checked -= 1
+            result.unsupported[case.pattern] = str(refused)
+            return case, values, None
+        except LeftNumberRefused as refused:
+            result.refused, result.undefined = case.pattern, refused.undefined
+            return case, values, str(refused)
+
     results = {}
     for case in found:
         result = results.setdefault(case.operator, OperatorResult(case.operator))
-
-        def attempt(values, case=case, result=result):
-            result.checked += 1
-            try:
-                return case, values, run(cls, case, values, settings, rng)
-            except Unsupported as refused:
-                result.checked -= 1
-                result.unsupported[case.pattern] = str(refused)
-                return case, values, None
-            except Undefined as missing:
-                result.undefined = case.pattern
-                return case, values, str(missing)
-        _record(cls, result, target, _smallest_failure(strategy(case), attempt, examples, seed))
-    steps = chain_steps(cls)
+        _record(cls, result, target, _smallest_failure(
+            leaves(case), functools.partial(attempt, result, case), examples, seed))
+    numbers = not any(r.unsupported for r in results.values() if r.operator in BINARY)
+    steps = chain_steps(cls, numbers)
     if steps is not None:  # chains of the operators, with the graph's traversal to blame
         chains = results.setdefault("backward", OperatorResult("backward"))
         shape = CHAIN_SHAPE if tensor else None
-        leaves = strategy(TensorCase("", "", (shape, shape), None) if tensor else
-                          Case("", "", 2, None))
-
-        def attempt_chain(drawn):
-            chains.checked += 1
-            case, values = chain_case(drawn[0], shape), drawn[1]
-            return case, values, run(cls, case, values, settings, rng)
-        _record(cls, chains, target, _smallest_failure(st.tuples(steps, leaves),
-                                                       attempt_chain, examples, seed))
+        two = leaves(chain_case([], shape))
+        _record(cls, chains, target, _smallest_failure(
+            st.tuples(steps, two), lambda drawn: attempt(chains, chain_case(drawn[0], shape),
+                                                         drawn[1]), examples, seed))
     _numbers_unsupported(results)
     _blame_the_primitives(results)
     _blame_the_sort(results)
@@ -572,14 +574,15 @@ def unmapped(cls, found):
 
 
 def _numbers_unsupported(results):
-    """A reflected operator (``__radd__``) missing where the plain one takes no number
-    either (``a + 2.5`` raises) is not a missing operator: numbers are not operands."""
+    """A reflected operator (``__radd__``) that raises where the plain one takes no number
+    either (``a + 2.5`` raises) is no missing operator: numbers are not operands."""
     for name, result in results.items():
         plain = results.get(name[:2] + name[3:]) if name in REFLECTED else None
-        if result.undefined and plain is not None and plain.unsupported:
-            result.unsupported = {result.undefined: "no number is an operand of "
+        if result.refused and plain is not None and plain.unsupported:
+            result.unsupported = {result.refused: "no number is an operand of "
                                   f"{plain.operator} either"}
-            result.failures, result.snippet, result.undefined = [], "", ""
+            result.failures, result.snippet, result.refused = [], "", ""
+            result.undefined = False
             result.checked = 0
 
 
@@ -653,9 +656,14 @@ class Unsupported(Exception):
     too): a limit of its design, not a wrong gradient."""
 
 
-class Undefined(Exception):
-    """An expression that needs an operator the engine does not define (``2.5 - v`` without
-    ``__rsub__``): the failure, in words."""
+class LeftNumberRefused(Exception):
+    """An expression with a Python number on the left (``2.5 - v``) that raised in its
+    forward, ``__rsub__`` not defined (``undefined``) or refusing the number: the failure,
+    in words."""
+
+    def __init__(self, message, undefined):
+        super().__init__(message)
+        self.undefined = undefined
 
 
 def _raised(cls, case, exc):
@@ -665,9 +673,11 @@ def _raised(cls, case, exc):
     if case.number or case.operator == "__pow__" and not case.pattern.endswith("** 2"):
         raise Unsupported(one_line(exc))
     text = f"{case.pattern.split(': ')[-1]} raised {one_line(exc)}"
-    if case.operator in REFLECTED and not _defined(cls, case.operator):
-        raise Undefined(f"({case.pattern}): {text}: {case.operator} is not defined (a "
-                        "number on the left needs the reflected operator)")
+    if case.operator in REFLECTED:
+        undefined = not _defined(cls, case.operator)
+        raise LeftNumberRefused(f"({case.pattern}): {text}" + (
+            f": {case.operator} is not defined (a number on the left needs the reflected "
+            "operator)" if undefined else ""), undefined)
     return text
 
 
