@@ -240,3 +240,16 @@ def test_an_engine_that_takes_no_numbers_is_not_failed_for_it():
                        "__rtruediv__": ["2.5 / a"]}, str(report)
     assert report.results["__radd__"].checked == 0
     assert "not supported" in str(report)
+
+
+def test_a_report_renders_in_a_notebook_with_its_failures_marked():
+    mutant = ENGINE_MUTANTS["no reflected product (2.5 * v raises)"]
+    with mutants.planted(mutant):
+        report = check_engine(E.Value)
+    page = report._repr_html_()
+    assert '<tr style="background:#fdd;font-weight:bold"><td>__rmul__</td>' in page
+    assert "<tr><td>__mul__</td>" in page
+    assert "<pre>from manual.engine import Value\na = Value(1.0)\nout = 2.5 * a" in page
+    assert page.splitlines()[-1] == (f'<p style="color:#a00"><b>{report.summary()}'
+                                     "</b></p>")
+    assert report.summary() == str(report).splitlines()[-1]

@@ -12,6 +12,7 @@ primitive operator, named with the pattern it shows and printed as code that run
 
 import dataclasses
 import functools
+import html
 import inspect
 import math
 import sys
@@ -126,6 +127,10 @@ class EngineReport:
     #: Set where the engine's leaves cannot be made: nothing was checked.
     error: str = ""
 
+    #: What the gradients are compared with.
+    ORACLE = ("each operator's gradients vs central finite differences of the same "
+              "expression on floats (float64)")
+
     @property
     def failing(self):
         """The operators blamed: failing, and not through another failing operator."""
@@ -153,33 +158,72 @@ class EngineReport:
                 "error": self.error,
                 "operators": {name: dataclasses.asdict(r) for name, r in self.results.items()}}
 
-    def __str__(self):
-        if self.verdict == "error":
-            return f"{self.title}: cannot be checked: {self.error or 'no operator was found'}"
-        rows = [(name, r.checked, len(r.failures), "not supported" if r.ok and not r.checked
+    def rows(self):
+        """``(operator, examples, failed, result)`` for each operator, in the order run."""
+        return [(name, r.checked, len(r.failures), "not supported" if r.ok and not r.checked
                  else "pass" if r.ok else f"FAIL (through {r.through})" if r.through
                  else "FAIL")
                 for name, r in self.results.items()]
-        lines = [f"{self.title}: each operator's gradients vs central finite differences of "
-                 "the same expression on floats (float64)"]
+
+    def failure_lines(self):
+        """``FAIL: <operator> (<pattern> at <values>): ...``, up to 3 per operator blamed."""
+        return [f"FAIL: {name} {message}" for name in self.failing
+                for message in self.results[name].failures[:3]]
+
+    def listed(self):
+        """The lines of the operators not checked: not defined, or defined and not run."""
+        return ((["not defined, so not checked: " + ", ".join(self.missing)]
+                 if self.missing else []) +
+                (["defined, but no expression of the check runs them: "
+                  + ", ".join(self.unchecked)] if self.unchecked else []))
+
+    def summary(self):
+        """The verdict's line: ``OK: all N operators agree.`` or which disagree."""
+        if self.verdict == "error":
+            return f"{self.title}: cannot be checked: {self.error or 'no operator was found'}"
+        if self.ok:
+            return f"OK: all {len(self.results)} operators agree."
+        through = [f"{n} fails through {r.through}" for n, r in self.results.items()
+                   if r.through]
+        return (f"FAIL: {len(self.failing)} of {len(self.results)} operators disagree "
+                f"({', '.join(self.failing)})" + ("; " + ", ".join(through) if through
+                                                   else ""))
+
+    def __str__(self):
+        if self.verdict == "error":
+            return self.summary()
+        lines = [f"{self.title}: {self.ORACLE}"]
         lines += [f"  - {note}" for note in self.notes]
-        lines.append(format_rows(("operator", "examples", "failed", "result"), rows))
-        for name in self.failing:
-            lines += [f"FAIL: {name} {message}" for message in self.results[name].failures[:3]]
-        if self.missing:
-            lines.append("not defined, so not checked: " + ", ".join(self.missing))
-        if self.unchecked:
-            lines.append("defined, but no expression of the check runs them: "
-                         + ", ".join(self.unchecked))
+        lines.append(format_rows(("operator", "examples", "failed", "result"), self.rows()))
+        lines += self.failure_lines() + self.listed()
         if self.failing:
             lines += ["", f"The smallest failing case of {self.failing[0]}, to run yourself:",
                       self.results[self.failing[0]].snippet, ""]
-        lines.append(f"OK: all {len(self.results)} operators agree." if self.ok else
-                     f"FAIL: {len(self.failing)} of {len(self.results)} operators disagree "
-                     f"({', '.join(self.failing)})" + (
-                         "; " + ", ".join(f"{n} fails through {r.through}"
-                                          for n, r in self.results.items() if r.through)
-                         if any(r.through for r in self.results.values()) else ""))
+        lines.append(self.summary())
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        """The report as an HTML table for Jupyter, failing rows marked."""
+        if self.verdict == "error":
+            return f'<p style="color:#a00"><b>{html.escape(self.summary())}</b></p>'
+        head = "".join(f"<th>{c}</th>" for c in ("operator", "examples", "failed", "result"))
+        body = "".join(
+            ("<tr>" if result in ("pass", "not supported") else
+             '<tr style="background:#fdd;font-weight:bold">')
+            + "".join(f"<td>{html.escape(str(cell))}</td>"
+                      for cell in (name, checked, failed, result)) + "</tr>"
+            for name, checked, failed, result in self.rows())
+        lines = [f"<p><b>{html.escape(self.title)}</b>: {html.escape(self.ORACLE)}</p>"]
+        if self.notes:
+            lines.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+                         + "</ul>")
+        lines.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        lines += [f'<p style="color:#a00">{html.escape(t)}</p>' for t in self.failure_lines()]
+        lines += [f"<p>{html.escape(t)}</p>" for t in self.listed()]
+        if self.failing:
+            lines.append(f"<pre>{html.escape(self.results[self.failing[0]].snippet)}</pre>")
+        colour = "#070" if self.ok else "#a00"
+        lines.append(f'<p style="color:{colour}"><b>{html.escape(self.summary())}</b></p>')
         return "\n".join(lines)
 
     def __repr__(self):
