@@ -253,3 +253,15 @@ def test_a_report_renders_in_a_notebook_with_its_failures_marked():
     assert page.splitlines()[-1] == (f'<p style="color:#a00"><b>{report.summary()}'
                                      "</b></p>")
     assert report.summary() == str(report).splitlines()[-1]
+
+
+def test_a_gradient_left_in_the_broadcast_shape_is_named_with_both_shapes():
+    kept = mutants.Mutant("the broadcast gradient kept whole", "manual.engine:Tensor.__add__",
+                          "self.grad += _unbroadcast(out.grad, self.data.shape)",
+                          "self.grad = self.grad + out.grad")
+    with mutants.planted(kept):
+        report = check_engine(E.Tensor)
+    assert report.failing == ["__add__"], str(report)
+    assert ("FAIL: __add__ (broadcasting (3,1) with (1,4): a + b, shapes (3, 1) and (1, 4)): "
+            "leaf 0 grad has shape (3, 4), expected (3, 1): sum the gradient over the "
+            "broadcast axes") in report.failure_lines()
