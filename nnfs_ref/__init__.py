@@ -8,9 +8,10 @@ loaded when first used, so that the ``nnfs-ref`` command starts without NumPy.
 """
 
 #: The checker's public names, from :mod:`nnfs_ref.check`.
-CHECKER = ("CheckReport", "Settings", "UserCodeError", "assert_functions",
-           "assert_layer_gradients", "assert_loss_gradients", "check_engine", "check_functions",
-           "check_layer", "check_loss", "check_loss_function", "check_network")
+CHECKER = ("CheckReport", "EngineReport", "Settings", "UserCodeError", "assert_engine",
+           "assert_functions", "assert_layer_gradients", "assert_loss_gradients",
+           "check_engine", "check_functions", "check_layer", "check_loss",
+           "check_loss_function", "check_network")
 
 __all__ = list(CHECKER)
 

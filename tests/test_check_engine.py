@@ -265,3 +265,12 @@ def test_a_gradient_left_in_the_broadcast_shape_is_named_with_both_shapes():
     assert ("FAIL: __add__ (broadcasting (3,1) with (1,4): a + b, shapes (3, 1) and (1, 4)): "
             "leaf 0 grad has shape (3, 4), expected (3, 1): sum the gradient over the "
             "broadcast axes") in report.failure_lines()
+
+
+def test_assert_engine_raises_with_the_report_unless_it_is_ok():
+    from nnfs_ref import assert_engine
+
+    assert assert_engine(E.Value).ok
+    with mutants.planted(ENGINE_MUTANTS["tanh's derivative from its input, not its output"]):
+        with pytest.raises(AssertionError, match=r"^FAIL: 1 of 16 operators disagree \(tanh\)"):
+            assert_engine(E.Value)

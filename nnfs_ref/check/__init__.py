@@ -18,7 +18,8 @@ Importing it loads NumPy only: JAX only when a JAX twin is given (``fn=``).
 - :mod:`nnfs_ref.check.session`: one check, from its first call to its report.
 - :mod:`nnfs_ref.check.layer`, :mod:`~nnfs_ref.check.loss`,
   :mod:`~nnfs_ref.check.network`, :mod:`~nnfs_ref.check.pairs`: the front ends.
-- :mod:`nnfs_ref.check.engine`: ``check_engine`` for a scalar autograd engine.
+- :mod:`nnfs_ref.check.engine`: ``check_engine`` for a scalar or tensor autograd engine,
+  on the expressions of :mod:`nnfs_ref.check.expressions`.
 - :mod:`nnfs_ref.check.twin`: a JAX twin as the oracle.
 - :mod:`nnfs_ref.check.search`: a Hypothesis search for a failing case.
 - :mod:`nnfs_ref.check.data`: a loss's random data, of the kinds it takes.
@@ -26,7 +27,7 @@ Importing it loads NumPy only: JAX only when a JAX twin is given (``fn=``).
 """
 
 from nnfs_ref.check.contract import UserCodeError
-from nnfs_ref.check.engine import check_engine
+from nnfs_ref.check.engine import EngineReport, assert_engine, check_engine
 from nnfs_ref.check.layer import assert_layer_gradients, check_layer
 from nnfs_ref.check.loss import assert_loss_gradients, check_loss
 from nnfs_ref.check.network import check_network
@@ -34,6 +35,7 @@ from nnfs_ref.check.pairs import assert_functions, check_functions, check_loss_f
 from nnfs_ref.check.report import CheckReport
 from nnfs_ref.check.settings import Settings
 
-__all__ = ["CheckReport", "Settings", "UserCodeError", "assert_functions",
-           "assert_layer_gradients", "assert_loss_gradients", "check_engine", "check_functions",
-           "check_layer", "check_loss", "check_loss_function", "check_network"]
+__all__ = ["CheckReport", "EngineReport", "Settings", "UserCodeError", "assert_engine",
+           "assert_functions", "assert_layer_gradients", "assert_loss_gradients",
+           "check_engine", "check_functions", "check_layer", "check_loss",
+           "check_loss_function", "check_network"]

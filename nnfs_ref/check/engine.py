@@ -16,6 +16,7 @@ import html
 import inspect
 import math
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ from nnfs_ref.check.expressions import (
     unmapped,
 )
 from nnfs_ref.check.judge import numeric_finding
-from nnfs_ref.check.report import EXIT_CODES
+from nnfs_ref.check.report import EXIT_CODES, assert_ok
 from nnfs_ref.check.session import streams
 from nnfs_ref.check.settings import Settings
 from nnfs_ref.table import format_rows
@@ -230,7 +231,7 @@ class EngineReport:
         return str(self)
 
 
-def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None = None,
+def check_engine(cls: type, *, examples: int = 10, seed: int = 0, rtol: float | None = None,
                  scale_tol: float | None = None, target: str | None = None) -> EngineReport:
     """Check a scalar or tensor engine's operators: ``cls(x)`` makes a leaf, ``.data`` and
     ``.grad`` are read, ``backward()`` is called on each expression's result (from a random
@@ -317,6 +318,11 @@ def check_engine(cls, *, examples: int = 10, seed: int = 0, rtol: float | None =
                             "started with a random upstream gradient")
     report.notes.append(_twice(cls, tensor))
     return report
+
+
+def assert_engine(cls: type, **kwargs: Any) -> EngineReport:
+    """:func:`check_engine`, raising ``AssertionError`` with the report unless it is OK."""
+    return assert_ok(check_engine(cls, **kwargs))
 
 
 #: The tolerance of a float32 engine: 64 ulps of float32, the rounding of a few operations
