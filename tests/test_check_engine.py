@@ -2,6 +2,8 @@
 engine bug of the mutation catalogue, planted in manual/engine.py, is caught and named
 (the expressions themselves: test_check_expressions.py)."""
 
+import re
+
 import engine_styles as S
 import numpy as np
 import pytest
@@ -274,3 +276,28 @@ def test_assert_engine_raises_with_the_report_unless_it_is_ok():
     with mutants.planted(ENGINE_MUTANTS["tanh's derivative from its input, not its output"]):
         with pytest.raises(AssertionError, match=r"^FAIL: 1 of 16 operators disagree \(tanh\)"):
             assert_engine(E.Value)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: check_engine(E.Value(2.0)), TypeError,
+     "check_engine takes the engine's class (such as Value), got a Value object"),
+    (lambda: check_engine(E.Value, examples=0), ValueError,
+     "examples must be a positive int, got 0"),
+    (lambda: check_engine(E.Value, rtol=-1.0), ValueError, "rtol"),
+])
+def test_bad_arguments_are_named(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+def test_a_class_that_cannot_be_checked_says_why():
+    report = check_engine(complex)  # arithmetic, but no backward
+    assert report.verdict == "error" and report.exit_code == 2
+    assert str(report) == ("complex: cannot be checked: complex has no method backward() (its "
+                           "methods: conjugate)")
+    report = check_engine(type("Bare", (), {"backward": lambda self: None}))
+    assert str(report) == ("Bare: cannot be checked: a leaf Bare(x) could not be made from a "
+                           "float: the checker calls Bare(float), which Bare() cannot take")
+    report = check_engine(type("Bare", (), {"__init__": lambda self, data: None,
+                                            "backward": lambda self: None}))
+    assert str(report) == "Bare: cannot be checked: no operator was found"

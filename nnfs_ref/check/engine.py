@@ -245,10 +245,19 @@ def check_engine(cls: type, *, examples: int = 10, seed: int = 0, rtol: float | 
     from hypothesis import strategies as st
     from hypothesis.extra.numpy import arrays
 
+    if not inspect.isclass(cls):
+        raise TypeError(f"check_engine takes the engine's class (such as Value), got "
+                        f"{'a ' + type(cls).__name__ + ' object' if cls is not None else 'None'}")
+    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
+        raise ValueError(f"examples must be a positive int, got {examples!r}")
     settings = Settings.of(rtol=rtol, scale_tol=scale_tol, seed=seed)
     tensor = is_tensor_engine(cls)
     try:
-        invoke(_leaf, f"{cls.__name__}()", cls, np.ones((3, 4)) if tensor else 1.5)
+        method_name(cls, "backward")
+    except UserCodeError as exc:  # nothing to start a backward pass with
+        return EngineReport(cls.__name__, {}, [], error=str(exc))
+    try:
+        _leaf(cls, np.ones((3, 4)) if tensor else 1.5)
     except UserCodeError as exc:
         return EngineReport(cls.__name__, {}, [], error=f"a leaf {cls.__name__}(x) could not "
                             f"be made from {'an array' if tensor else 'a float'}: {exc}")
@@ -476,7 +485,7 @@ def _run(cls, case, values, settings, rng):
     """Run one expression: None if its gradients agree, else the failure in words."""
     shown = ", ".join(f"{v:.6g}" for v in values)
     try:
-        leaves = [invoke(_leaf, f"{cls.__name__}()", cls, float(v)) for v in values]
+        leaves = [_leaf(cls, float(v)) for v in values]
         out = case.build(*leaves)
         invoke(_backward(out), "backward")
         # None: no gradient reached the leaf (judged as 0, right where it is not used)
@@ -586,8 +595,8 @@ def _grad(node):
 def _leaf(cls, value):
     """A leaf: ``cls(value)`` from a float or an array, with ``requires_grad=True`` where
     the constructor takes it."""
-    takes = "requires_grad" in positional_parameters(cls)[1]
-    return cls(value, requires_grad=True) if takes else cls(value)
+    flag = {"requires_grad": True} if "requires_grad" in positional_parameters(cls)[1] else {}
+    return invoke(cls, f"{cls.__name__}()", value, **flag)
 
 
 #: Where an engine keeps a node's value, by the names it goes by.
@@ -629,7 +638,7 @@ def _run_tensor(cls, case, values, settings, rng):
     expected = case.build(*[v.copy() for v in values])
     cotangent = streams(settings.seed)[0].standard_normal(np.shape(expected))
     try:
-        leaves = [invoke(_leaf, f"{cls.__name__}()", cls, v.copy()) for v in values]
+        leaves = [_leaf(cls, v.copy()) for v in values]
         out = case.build(*leaves)
         wrong = _wrong_forward(out, expected, settings)
         if wrong:
