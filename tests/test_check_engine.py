@@ -185,10 +185,11 @@ def test_a_classic_bug_in_each_style_is_caught_and_blamed(style, old, new, blame
 
 def test_a_second_backward_on_the_same_graph_is_described():
     notes = {name: check_engine(getattr(S, name)).notes[-1]
-             for name in ("RecursiveValue", "TorchishTensor", "LectureValue")}
+             for name in ("RecursiveValue", "TorchishTensor", "LectureValue", "MinimalTensor")}
     assert notes["RecursiveValue"].startswith("backward() twice without zeroing gives 2x")
     assert notes["TorchishTensor"].endswith("reset by zero_grad()")
     assert notes["LectureValue"].startswith("backward() twice on the same graph gives 3x")
+    assert notes["MinimalTensor"].startswith("backward() twice on the same graph gives 4x")
 
 
 @pytest.mark.parametrize("bug", [b for b in S.BUGS if b[3] in (["sum"], ["dot"])],
