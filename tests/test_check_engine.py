@@ -302,3 +302,18 @@ def test_a_class_that_cannot_be_checked_says_why():
     report = check_engine(type("Bare", (), {"__init__": lambda self, data: None,
                                             "backward": lambda self: None}))
     assert str(report) == "Bare: cannot be checked: no operator was found"
+
+
+def test_an_operator_that_refuses_the_number_others_take_fails():
+    unwrapped = mutants.Mutant("__mul__ without the wrap of a number",
+                               "manual.engine:Value.__mul__",
+                               "other = other if isinstance(other, Value) else Value(other)",
+                               "pass")
+    with mutants.planted(unwrapped):
+        report = check_engine(E.Value)
+    assert report.failing == ["__mul__"], str(report)  # relu's v.relu() * 3.0 fails through it
+    assert report.failure_lines()[0] == (
+        "FAIL: __mul__ (a * 2.5): a * 2.5 raised AttributeError: 'float' object has no "
+        "attribute 'data', though __add__ takes a number")
+    assert report.results["relu"].through == "__mul__"
+    assert "out = a * 2.5" in report.results["__mul__"].snippet

@@ -32,6 +32,7 @@ from nnfs_ref.check.expressions import (
     BINARY,
     CHAIN_SHAPE,
     REFLECTED,
+    UNARY,
     TensorCase,
     cases,
     chain_case,
@@ -62,6 +63,9 @@ BUILT_FROM = {
     "__radd__": ("__add__",), "__rmul__": ("__mul__",),
     "backward": ("__add__", "__mul__", "__sub__", "__neg__", "tanh", "sigmoid", "relu"),
     "mean": ("sum", "__mul__", "__truediv__"),
+    # a unary operator is also run with a node used twice (v.tanh() * v) and at its kink
+    # (v.relu() * 3.0)
+    **{name: ("__mul__",) for name in UNARY},
 }
 
 
@@ -108,6 +112,13 @@ class OperatorResult:
     refused: str = ""
     #: Whether it is not defined at all: then it is blamed itself, never through another.
     undefined: bool = False
+    #: The ``(case, values)`` of each unsupported form, for its snippet where it turns out
+    #: to be a failure after all (another operator takes the number it refused).
+    refusals: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    def as_dict(self):
+        return {"checked": self.checked, "failures": self.failures, "snippet": self.snippet,
+                "through": self.through, "unsupported": self.unsupported}
 
     @property
     def ok(self):
@@ -157,7 +168,7 @@ class EngineReport:
         return {"title": self.title, "verdict": self.verdict, "failing": self.failing,
                 "missing": self.missing, "unchecked": self.unchecked, "notes": self.notes,
                 "error": self.error,
-                "operators": {name: dataclasses.asdict(r) for name, r in self.results.items()}}
+                "operators": {name: r.as_dict() for name, r in self.results.items()}}
 
     def rows(self):
         """``(operator, examples, failed, result)`` for each operator, in the order run."""
@@ -292,6 +303,7 @@ def check_engine(cls: type, *, examples: int = 10, seed: int = 0, rtol: float | 
         except Unsupported as refused:
             result.checked -= 1
             result.unsupported[case.pattern] = str(refused)
+            result.refusals[case.pattern] = (case, values)
             return case, values, None
         except LeftNumberRefused as refused:
             result.refused, result.undefined = case.pattern, refused.undefined
@@ -311,7 +323,7 @@ def check_engine(cls: type, *, examples: int = 10, seed: int = 0, rtol: float | 
         _record(cls, chains, target, _smallest_failure(
             st.tuples(steps, two), lambda drawn: attempt(chains, chain_case(drawn[0], shape),
                                                          drawn[1]), examples, seed))
-    _numbers_unsupported(results)
+    _numbers_refused(cls, results, target)
     _blame_the_primitives(results)
     _blame_the_sort(results)
     report = EngineReport(cls.__name__, results, missing, unmapped(cls, found), list(forms))
@@ -442,12 +454,24 @@ def _twice(cls, tensor=False):
             "training step does")
 
 
-def _numbers_unsupported(results):
-    """A reflected operator (``__radd__``) that raises where the plain one takes no number
-    either (``a + 2.5`` raises) is no missing operator: numbers are not operands."""
-    for name, result in results.items():
+def _numbers_refused(cls, results, target):
+    """Numbers as operands, judged over all the binary operators. Where some take a number
+    and others raise for it (``a * 2.5`` raising where ``a + 2.5`` works), the others
+    fail: a forgotten wrap, not a design. Where none takes one, a reflected operator that
+    raises (``2.5 + a``) is no missing operator either: numbers are not operands."""
+    binary = {name: r for name, r in results.items() if name in BINARY}
+    refusing = [name for name, r in binary.items() if r.unsupported]
+    taking = [name for name in binary if name not in refusing]
+    for name in refusing if taking else ():
+        result = results[name]
+        for pattern, why in result.unsupported.items():
+            result.failures.append(f"({pattern}): {pattern} raised {why}, though "
+                                   f"{taking[0]} takes a number")
+            result.snippet = result.snippet or snippet(cls, *result.refusals[pattern], target)
+        result.unsupported, result.refusals = {}, {}
+    for name, result in results.items() if refusing and not taking else ():
         plain = results.get(name[:2] + name[3:]) if name in REFLECTED else None
-        if result.refused and plain is not None and plain.unsupported:
+        if result.refused and plain is not None:
             result.unsupported = {result.refused: "no number is an operand of "
                                   f"{plain.operator} either"}
             result.failures, result.snippet, result.refused = [], "", ""
@@ -475,7 +499,7 @@ def _blame_the_primitives(results):
     for name, result in results.items():
         if result.ok or result.undefined:
             continue
-        primitive = next((p for p in BUILT_FROM.get(name, ())
+        primitive = next((p for p in BUILT_FROM.get(name.rsplit(".", 1)[-1], ())
                           if p in results and not results[p].ok), None)
         if primitive is not None:
             result.through = primitive
