@@ -511,7 +511,7 @@ def _run(cls, case, values, settings, rng):
     try:
         leaves = [_leaf(cls, float(v)) for v in values]
         out = case.build(*leaves)
-        invoke(_backward(out), "backward")
+        invoke(_start_backward, "backward", cls, out, np.ones(()))
         # None: no gradient reached the leaf (judged as 0, right where it is not used)
         yours = np.array([0.0 if _grad(leaf) is None else float(_grad(leaf))
                           for leaf in leaves])
