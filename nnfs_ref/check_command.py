@@ -237,6 +237,15 @@ def run(args):
     from nnfs_ref.check.engine import check_engine, is_engine
 
     if args.kind == "engine" or (args.kind == "auto" and is_engine(cls)):
+        given = [flag for flag, value in (("--args", args.args != "[]"),
+                                          ("--params", args.params), ("--shape", args.shape),
+                                          ("--predictions", args.predictions),
+                                          ("--targets", args.targets),
+                                          ("--mode", args.mode != "auto")) if value]
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot be used with an engine: its leaves "
+                             "and expressions are made by check_engine (use --search N, "
+                             "--seed, --rtol, --scale-tol, --json)")
         report = check_engine(cls, examples=args.search or 10, seed=args.seed,
                               rtol=args.rtol, scale_tol=args.scale_tol, target=args.target)
         return _finish(report, args)
@@ -346,8 +355,8 @@ def add_arguments(parser):
                              "shape, then one for each array argument after the targets")
     parser.add_argument("--kind", choices=("auto", "layer", "loss", "engine"), default="auto",
                         help="auto: an engine is a class with arithmetic operators and a "
-                             "backward() that takes nothing; a loss is a class whose backward "
-                             "takes (dvalues, y_true); else a layer")
+                             "backward() that takes nothing (or no forward beside it); a loss "
+                             "is a class whose backward takes (dvalues, y_true); else a layer")
     parser.add_argument("--predictions", choices=PREDICTIONS,
                         help="a loss's predictions (default from its name: softmax -> logits, "
                              "categorical -> probabilities, binary -> unit, else values)")

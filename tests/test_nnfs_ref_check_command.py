@@ -142,6 +142,11 @@ def test_an_engine_from_the_command_line_with_search_and_json(folder):
     assert record["verdict"] == "fail" and record["failing"] == ["__rsub__", "__rtruediv__"]
     assert record["operators"]["__mul__"]["checked"] == 9  # 3 examples of each of 3 forms
     assert record["missing"] == ["relu", "log", "sigmoid"]
+    done = nnfs_ref(folder, "check", "engine_styles:LectureValue", "--shape", "4,3")
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("--shape cannot be used with an engine: its leaves and "
+                                        "expressions are made by check_engine (use --search N, "
+                                        "--seed, --rtol, --scale-tol, --json)")
 
 
 def test_an_engine_whose_leaves_cannot_be_made_exits_2(folder):
