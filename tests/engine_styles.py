@@ -7,6 +7,8 @@
   leaves, the gradient kept as ``gradient``;
 - ``TorchishTensor``: float32, ``requires_grad``, ``grad`` None until backward, ``dim=`` and
   ``keepdim=``, ``reshape(*shape)``, ``transpose()``, ``backward(gradient)`` for a non-scalar;
+- ``NodeGradTensor``: gradients kept as nodes, ``backward(grad)`` reading ``grad.data``,
+  recursing along every path, nodes without ``requires_grad`` left out;
 - ``MinimalTensor``: ``sum(axis)`` without keepdims, ``mean()`` of everything, ``T()`` a
   method, ``dot`` for ``@``, ``backprop(grad)`` (the upstream gradient required), and an
   unmapped ``max``.
@@ -357,6 +359,78 @@ class TorchishTensor:
                 grads[id(p)] = grads[id(p)] + pg if id(p) in grads else pg
 
 
+class NodeGradTensor:
+    def __init__(self, data, requires_grad=False, parents=()):
+        self.data = np.array(data, dtype=np.float64)
+        self.requires_grad = requires_grad
+        self.parents = list(parents)  # (node, the map of an upstream gradient to its own)
+        self.grad = NodeGradTensor(np.zeros_like(self.data)) if requires_grad else None
+
+    @staticmethod
+    def _lift(x):
+        return x if isinstance(x, NodeGradTensor) else NodeGradTensor(x)
+
+    @staticmethod
+    def _fold(g, shape):
+        g = g.sum(axis=tuple(range(g.ndim - len(shape))))
+        return g.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+
+    def _make(self, data, *links):
+        live = [(node, fn) for node, fn in links if node.requires_grad]
+        return NodeGradTensor(data, bool(live), live)
+
+    def __add__(self, other):
+        other = self._lift(other)
+        return self._make(self.data + other.data,
+                          (self, lambda g: self._fold(g, self.data.shape)),
+                          (other, lambda g: self._fold(g, other.data.shape)))
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        other = self._lift(other)
+        return self._make(self.data * other.data,
+                          (self, lambda g: self._fold(g * other.data, self.data.shape)),
+                          (other, lambda g: self._fold(g * self.data, other.data.shape)))
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self._make(-self.data, (self, lambda g: -g))
+
+    def __sub__(self, other):
+        return self + -self._lift(other)
+
+    def __rsub__(self, other):
+        return self._lift(other) + -self
+
+    def __matmul__(self, other):
+        a = self.data.reshape(-1, self.data.shape[-1])
+        b = other.data.reshape(other.data.shape[0], -1)
+
+        def left(g):
+            return (g.reshape(a.shape[0], b.shape[1]) @ b.T).reshape(self.data.shape)
+
+        def right(g):
+            return (a.T @ g.reshape(a.shape[0], b.shape[1])).reshape(other.data.shape)
+        return self._make(self.data @ other.data, (self, left), (other, right))
+
+    def sum(self):
+        return self._make(self.data.sum(), (self, lambda g: g * np.ones_like(self.data)))
+
+    def zero_grad(self):
+        self.grad = NodeGradTensor(np.zeros_like(self.data))
+
+    def backward(self, grad=None):
+        if grad is None:
+            if self.data.ndim:
+                raise RuntimeError("a non-scalar result needs an upstream gradient")
+            grad = NodeGradTensor(1.0)
+        self.grad.data = self.grad.data + grad.data
+        for node, fn in self.parents:
+            node.backward(NodeGradTensor(fn(grad.data)))
+
+
 class MinimalTensor:
     def __init__(self, data, children=()):
         self.data = np.asarray(data, dtype=np.float64)
@@ -473,6 +547,8 @@ BUGS = [
      "                g = np.expand_dims(g, dim)\n", "", ["sum"], "sum(axis=1)"),
     ("TorchishTensor", "s * (g - (g * s).sum(axis=dim, keepdims=True))", "s * g",
      ["softmax"], "softmax"),
+    ("NodeGradTensor", "(self, lambda g: self._fold(g * other.data, self.data.shape))",
+     "(self, lambda g: self._fold(g * self.data, self.data.shape))", ["__mul__"], "a * b"),
     ("MinimalTensor", "out.grad.dot(other.data.T)", "out.grad.dot(other.data)",
      ["dot"], "a.dot(b)"),
     ("MinimalTensor", "s = 1 / (1 + np.exp(-self.data))\n        out = MinimalTensor(s",

@@ -148,7 +148,8 @@ def test_a_scalar_engine_runs_drawn_chains():
 
 
 def test_engines_in_the_styles_of_the_wild_pass_where_they_are_right():
-    for name in ("RecursiveValue", "IntPowerValue", "TorchishTensor", "MinimalTensor"):
+    for name in ("RecursiveValue", "IntPowerValue", "TorchishTensor", "NodeGradTensor",
+                 "MinimalTensor"):
         report = check_engine(getattr(S, name))
         assert report.ok, str(report)
     lecture = check_engine(S.LectureValue)

@@ -411,9 +411,11 @@ def snippet(cls, case, values, target=None):
     lines = ["import numpy as np"] if tensor else []
     imports = [name] + ([case.operator.rsplit(".", 1)[1]] if "." in case.operator else [])
     backward = method_name(cls, "backward")
+    required = [p for p in positional_parameters(getattr(cls, backward))[0][1:]
+                if p.default is p.empty]
     if not tensor:
         backward = f"out.{backward}()"
-    elif positional_parameters(getattr(cls, backward))[0][1:]:
+    elif required or not defined(cls, "sum"):
         backward = (f"out.{backward}(np.ones(out.data.shape))  # the check's upstream "
                     "gradient is random")
     else:
@@ -641,18 +643,28 @@ def _array(x):
     return np.asarray(_inside(x), dtype=np.float64)
 
 
+class Upstream(np.ndarray):
+    """The upstream gradient handed to an engine's ``backward(grad)``: an array whose
+    ``.data`` is the array itself, as a node's ``.data`` is, for engines that read
+    ``grad.data`` (an ndarray's own ``.data`` is a raw buffer)."""
+
+    @property
+    def data(self):
+        return self.view(np.ndarray)
+
+
 def _start_backward(cls, out, cotangent):
     """Backward from ``out`` with the upstream gradient ``cotangent``: ``backward()`` on a
-    scalar result, ``backward(cotangent)`` where backward takes one, else
-    ``(out * cotangent).sum().backward()``."""
+    scalar result (``backward(ones)`` where it needs one), ``backward(cotangent)`` where
+    backward takes one, else ``(out * cotangent).sum().backward()``."""
     backward = _backward(out)
     takes = positional_parameters(backward)[0]
     if np.size(_array(out)) == 1:
         cotangent[...] = 1.0
         required = [p for p in takes or () if p.default is p.empty]
-        return backward(np.ones_like(_array(out))) if required else backward()
+        return backward(np.ones_like(_array(out)).view(Upstream)) if required else backward()
     if takes:
-        return backward(cotangent)
+        return backward(np.asarray(cotangent).view(Upstream))
     return _backward((out * _leaf(cls, cotangent)).sum())()
 
 
