@@ -663,8 +663,8 @@ def _start_backward(cls, out, cotangent):
         cotangent[...] = 1.0
         required = [p for p in takes or () if p.default is p.empty]
         return backward(np.ones_like(_array(out)).view(Upstream)) if required else backward()
-    if takes:
-        return backward(np.asarray(cotangent).view(Upstream))
+    if takes:  # a copy: an engine may keep it as the result's grad and add into it
+        return backward(np.array(cotangent).view(Upstream))
     return _backward((out * _leaf(cls, cotangent)).sum())()
 
 
