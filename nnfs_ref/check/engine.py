@@ -73,7 +73,6 @@ def is_engine(cls):
     """Whether ``cls`` looks like an autograd engine: it defines arithmetic dunders and a
     backward that takes no argument, or one with no ``forward`` beside it (a layer's
     ``backward(dvalues)`` has one)."""
-
     if not inspect.isclass(cls) or not (defined(cls, "__add__") or defined(cls, "__mul__")):
         return False
     try:
@@ -484,7 +483,6 @@ def _numbers_refused(cls, results, target):
 def _reset(cls, node):
     """How the engine resets gradients, in words: ``zero_grad()`` on a node, or on a class
     of its module (micrograd's ``Module.zero_grad()``); None where it has neither."""
-
     for name in ("zero_grad", "zero_grads"):
         if callable(getattr(node, name, None)):
             return f"{name}()"

@@ -26,23 +26,17 @@ BINARY = {
     "__add__": ("a + b", lambda a, b: a + b), "__sub__": ("a - b", lambda a, b: a - b),
     "__mul__": ("a * b", lambda a, b: a * b), "__truediv__": ("a / b", lambda a, b: a / b),
 }
-
-
 #: Reflected forms with a number on the left.
 REFLECTED = {
     "__radd__": ("2.5 + v", lambda v: 2.5 + v), "__rsub__": ("2.5 - v", lambda v: 2.5 - v),
     "__rmul__": ("2.5 * v", lambda v: 2.5 * v), "__rtruediv__": ("2.5 / v", lambda v: 2.5 / v),
 }
-
-
 #: Named unary methods and their float twins, with the domain of the values drawn.
 UNARY = {
     "relu": (lambda x: x if x > 0 else 0.0, "any"), "tanh": (math.tanh, "any"),
     "exp": (math.exp, "any"), "log": (math.log, "positive"),
     "sigmoid": (lambda x: 1 / (1 + math.exp(-x)), "any"),
 }
-
-
 #: Exponents the power rule is run with (fractional ones on positive values only).
 EXPONENTS = (2, 3, -1, 0.5)
 
@@ -124,11 +118,7 @@ def cases(cls):
 #: The steps a drawn chain is made of: binary operators with a leaf or a number, and the
 #: unary methods that are defined everywhere and keep values moderate.
 CHAIN_BINARY = {"__add__": "+", "__sub__": "-", "__mul__": "*"}
-
-
 CHAIN_UNARY = ("tanh", "sigmoid", "relu")
-
-
 #: The leaves' shape in a tensor engine's chains.
 CHAIN_SHAPE = (2, 3)
 
@@ -208,8 +198,6 @@ def leaf_values(domain):
 #: values read.
 NOT_OPERATORS = {*METHOD_NAMES["backward"], "zero_grad", "zero_grads", "item", "numpy",
                  "tolist", "detach", "parameters", "build_topo", "topo", "topological_sort"}
-
-
 #: The dunders that are operators on nodes, mapped or not.
 OPERATOR_DUNDERS = {*BINARY, *REFLECTED, "__neg__", "__pos__", "__abs__", "__pow__",
                     "__rpow__", "__matmul__", "__rmatmul__", "__getitem__", "__floordiv__",
@@ -220,7 +208,6 @@ def unmapped(cls, found):
     """The operators ``cls`` defines that no case of ``found`` runs: operator dunders and
     public methods (not static or class methods, not properties but ``T``), listed so
     that none is skipped in silence."""
-
     ran = {case.operator for case in found}
     aliases = {id(inspect.getattr_static(cls, n, None)) for n in ran}  # __matmul__ = matmul
     names = []
@@ -239,8 +226,6 @@ def unmapped(cls, found):
 
 #: Methods that tell a tensor engine from a scalar one.
 TENSOR_METHODS = ("__matmul__", "sum", "mean", "reshape")
-
-
 #: The names a matrix product goes by as a method, where ``__matmul__`` is not defined.
 MATMUL_METHODS = ("matmul", "dot", "mm")
 
@@ -336,8 +321,6 @@ class TensorCase:
 SHAPE_PAIRS = (((3, 4), (3, 4), ""), ((3, 1), (1, 4), "broadcasting (3,1) with (1,4): "),
                ((4,), (3, 4), "broadcasting (4,) with (3,4): "),
                ((), (3, 4), "broadcasting () with (3,4): "))
-
-
 #: The matrix products run: matrix-matrix, vector-matrix, matrix-vector, vector-vector.
 MATMUL_SHAPES = (((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)))
 
@@ -419,7 +402,6 @@ def tensor_cases(cls):
     return found, missing, notes
 
 
-
 def _softmax_twin(x):
     shifted = np.exp(x - x.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
@@ -437,7 +419,6 @@ def _last_axis(call):
 def module_functions(cls):
     """``{name: function}``: the operators the engine's module gives as functions of a value
     (``relu(x)``, ``softmax(x, axis)``) where the class has no method of that name."""
-
     module = sys.modules.get(cls.__module__)
     if module is not None:
         namespace = vars(module)
