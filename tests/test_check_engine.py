@@ -318,3 +318,30 @@ def test_an_operator_that_refuses_the_number_others_take_fails():
         "attribute 'data', though __add__ takes a number")
     assert report.results["relu"].through == "__mul__"
     assert "out = a * 2.5" in report.results["__mul__"].snippet
+
+
+class MatricesOnly(E.Tensor):
+    """The tensor engine with a matrix product that refuses vectors in its forward."""
+
+    def __matmul__(self, other):
+        if self.data.ndim != 2 or other.data.ndim != 2:
+            raise ValueError("2-D operands only")
+        return E.Tensor.__matmul__(self, other)
+
+
+def test_a_matrix_product_of_matrices_only_is_noted_or_failed_by_where_it_stops():
+    refused = check_engine(MatricesOnly)
+    assert refused.ok, str(refused)
+    assert sorted(refused.results["__matmul__"].unsupported) == [
+        "(3, 4) @ (4,): a @ b", "(4,) @ (4, 2): a @ b", "(4,) @ (4,): a @ b"]
+    crashes = mutants.Mutant("a matrix-only backward", "manual.engine:Tensor.__matmul__",
+                             "a = self.data.reshape(-1, self.data.shape[-1])\n"
+                             "            b = other.data.reshape(other.data.shape[0], -1)\n"
+                             "            g = out.grad.reshape(a.shape[0], b.shape[1])",
+                             "a, b, g = self.data, other.data, out.grad")
+    with mutants.planted(crashes):
+        report = check_engine(E.Tensor)
+    assert report.failing == ["__matmul__"], str(report)
+    assert report.results["__matmul__"].failures[0].endswith(
+        "a vector operand's gradient is that of a (1, k) row on the left, or a (k, 1) column "
+        "on the right, reshaped back")

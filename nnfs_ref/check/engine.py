@@ -31,6 +31,7 @@ from nnfs_ref.check.contract import (
 from nnfs_ref.check.expressions import (
     BINARY,
     CHAIN_SHAPE,
+    MATMUL_METHODS,
     REFLECTED,
     UNARY,
     TensorCase,
@@ -545,8 +546,15 @@ def _run(cls, case, values, settings, rng):
 
 class Unsupported(Exception):
     """A form the engine refuses in its forward: a power other than 2 (``v ** 0.5``) where
-    it takes ``v ** 2``, or a Python number as an operand (``a + 2.5``, and then ``2.5 + a``
-    too): a limit of its design, not a wrong gradient."""
+    it takes ``v ** 2``, a matrix product with a vector operand, or a Python number as an
+    operand (``a + 2.5``, and then ``2.5 + a`` too): a limit of its design, not a wrong
+    gradient."""
+
+
+def _vector_product(case):
+    """Whether ``case`` is a matrix product with a vector operand (``(4,) @ (4, 2)``)."""
+    return (isinstance(case, TensorCase) and case.operator in ("__matmul__", *MATMUL_METHODS)
+            and any(len(shape) == 1 for shape in case.shapes))
 
 
 class LeftNumberRefused(Exception):
@@ -563,7 +571,8 @@ def _raised(cls, case, exc):
     """The words for an expression that raised outside the engine's backward: an operator
     missing (a reflected one named), or one that raised. A power other than 2 that raises
     is :class:`Unsupported`."""
-    if case.number or case.operator == "__pow__" and not case.pattern.endswith("** 2"):
+    if case.number or case.operator == "__pow__" and not case.pattern.endswith("** 2") \
+            or _vector_product(case):
         raise Unsupported(one_line(exc))
     text = f"{case.pattern.split(': ')[-1]} raised {one_line(exc)}"
     if case.operator in REFLECTED:
@@ -682,8 +691,12 @@ def _run_tensor(cls, case, values, settings, rng):
                cotangent.reshape(np.shape(_array(out))))
         yours = [None if _grad(leaf) is None else _array(_grad(leaf)) for leaf in leaves]
     except UserCodeError as exc:
-        hint = ": sum the gradient over the broadcast axes" if "broadcasting" in case.pattern \
-            and "broadcast" in str(exc) else ""
+        hint = ""
+        if "broadcasting" in case.pattern and "broadcast" in str(exc):
+            hint = ": sum the gradient over the broadcast axes"
+        elif _vector_product(case):
+            hint = (": a vector operand's gradient is that of a (1, k) row on the left, or a "
+                    "(k, 1) column on the right, reshaped back")
         return f"({case.pattern}, shapes {shapes}): {exc}{hint}"
     except Exception as exc:  # the expression itself raised (an operator missing)
         return f"({case.pattern}, shapes {shapes}): {_raised(cls, case, exc)}"
