@@ -568,9 +568,10 @@ class LeftNumberRefused(Exception):
 
 
 def _raised(cls, case, exc):
-    """The words for an expression that raised outside the engine's backward: an operator
-    missing (a reflected one named), or one that raised. A power other than 2 that raises
-    is :class:`Unsupported`."""
+    """The words for an expression that raised outside the engine's backward. A form the
+    engine may refuse by design (a power other than 2, a number as an operand, a vector in
+    a matrix product) is :class:`Unsupported`; a number on the left is
+    :class:`LeftNumberRefused`, naming a reflected operator that is not defined."""
     if case.number or case.operator == "__pow__" and not case.pattern.endswith("** 2") \
             or _vector_product(case):
         raise Unsupported(one_line(exc))
