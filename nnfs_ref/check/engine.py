@@ -34,7 +34,6 @@ from nnfs_ref.check.expressions import (
     MATMUL_METHODS,
     REFLECTED,
     UNARY,
-    TensorCase,
     cases,
     chain_case,
     chain_steps,
@@ -403,7 +402,7 @@ def snippet(cls, case, values, target=None):
     module, name = (target.rsplit(":", 1) if target and ":" in target
                     else (cls.__module__, cls.__name__))
     names = "ab"[:len(values)]
-    tensor = isinstance(case, TensorCase)
+    tensor = is_tensor_engine(cls)
     flag = ", requires_grad=True" if tensor and "requires_grad" in positional_parameters(
         cls)[1] else ""
     shown = [f"np.array({np.asarray(v).tolist()!r}){flag}" if tensor else repr(float(v))
@@ -553,7 +552,7 @@ class Unsupported(Exception):
 
 def _vector_product(case):
     """Whether ``case`` is a matrix product with a vector operand (``(4,) @ (4, 2)``)."""
-    return (isinstance(case, TensorCase) and case.operator in ("__matmul__", *MATMUL_METHODS)
+    return (case.operator in ("__matmul__", *MATMUL_METHODS)
             and any(len(shape) == 1 for shape in case.shapes))
 
 

@@ -2,7 +2,7 @@
 
 Each is written once, as ``build(*leaves)``, and runs alike on the engine's nodes and
 on plain floats or float64 arrays (the oracle's twin): :class:`Case` for a scalar
-engine, :class:`TensorCase` for a tensor engine. :func:`cases` and :func:`tensor_cases`
+engine, :class:`Case` for a tensor engine. :func:`cases` and :func:`tensor_cases`
 give the operators alone, with a node used twice, with numbers on either side, at kinks
 and in a shared graph; :func:`chain_steps` and :func:`chain_case` draw chains of them;
 :func:`module_functions` finds operators given as functions of the engine's module, and
@@ -56,18 +56,28 @@ def _apply(x, name):
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """One expression: the operator it is about, its pattern, how many leaves, the
-    expression (on engine values and on floats alike), the leaves' domain."""
+    """One expression: the operator it is about, its pattern, its leaves' shapes (``()`` for
+    each of a scalar engine's), the expression (on the engine's nodes and on floats or
+    arrays alike) and the leaves' domain."""
 
     operator: str
     pattern: str
-    leaves: int
+    shapes: tuple
     build: object
     domain: str = "any"
     #: Whether the expression has a Python number as an operand (``a + 2.5``).
     number: bool = False
-    #: The expression as code, where the pattern is not (none for a scalar engine's).
+    #: The expression as code in the engine's own spelling (``a.sum(dim=1)``), where the
+    #: pattern's (``a.sum(axis=1)``) is not.
     text: str = ""
+
+    @property
+    def leaves(self):
+        return len(self.shapes)
+
+
+#: The leaves of a scalar engine's expressions: one float, or two.
+ONE, TWO = ((),), ((), ())
 
 
 def cases(cls):
@@ -80,34 +90,34 @@ def cases(cls):
     for dunder, (form, fn) in BINARY.items():
         if defined(cls, dunder):
             domain = "nonzero" if dunder == "__truediv__" else "any"
-            found += [Case(dunder, form, 2, fn, domain),
-                      Case(dunder, "with a node used twice: " + form.replace("b", "a"), 1,
+            found += [Case(dunder, form, TWO, fn, domain),
+                      Case(dunder, "with a node used twice: " + form.replace("b", "a"), ONE,
                            lambda a, fn=fn: fn(a, a), domain),
-                      Case(dunder, form.replace("b", "2.5"), 1, lambda a, fn=fn: fn(a, 2.5),
+                      Case(dunder, form.replace("b", "2.5"), ONE, lambda a, fn=fn: fn(a, 2.5),
                            domain, number=True)]
     for dunder, (form, fn) in REFLECTED.items():
         if defined(cls, dunder[:2] + dunder[3:]):  # __rmul__ is looked for where __mul__ is
-            found.append(Case(dunder, form, 1, fn,
+            found.append(Case(dunder, form, ONE, fn,
                               "nonzero" if dunder == "__rtruediv__" else "any"))
     if defined(cls, "__neg__"):
-        found.append(Case("__neg__", "-v", 1, lambda a: -a))
+        found.append(Case("__neg__", "-v", ONE, lambda a: -a))
     if defined(cls, "__pow__"):
         for k in EXPONENTS:
-            found.append(Case("__pow__", f"v ** {k}", 1, lambda a, k=k: a ** k,
+            found.append(Case("__pow__", f"v ** {k}", ONE, lambda a, k=k: a ** k,
                               "positive" if k != int(k) or k < 0 else "any"))
     if defined(cls, "__rpow__"):
-        found.append(Case("__rpow__", "2 ** v", 1, lambda a: 2 ** a))
+        found.append(Case("__rpow__", "2 ** v", ONE, lambda a: 2 ** a))
     for name, (_, domain) in UNARY.items():
         if defined(cls, name):
-            found += [Case(name, f"v.{name}()", 1, lambda a, n=name: _apply(a, n), domain),
-                      Case(name, f"with a node used twice: v.{name}() * v", 1,
+            found += [Case(name, f"v.{name}()", ONE, lambda a, n=name: _apply(a, n), domain),
+                      Case(name, f"with a node used twice: v.{name}() * v", ONE,
                            lambda a, n=name: _apply(a, n) * a, domain)]
     if defined(cls, "relu"):  # at the kink: any value between 0 and 1 is a subgradient
-        found += [Case("relu", f"{where}: v.relu() * 3.0", 1,
+        found += [Case("relu", f"{where}: v.relu() * 3.0", ONE,
                        lambda a: _apply(a, "relu") * 3.0, domain)
                   for where, domain in (("at its kink", "zero"), ("near its kink", "near zero"))]
     if defined(cls, "__mul__") and defined(cls, "__add__"):
-        found.append(Case("backward", "a shared intermediate node: s = a * b; s * s + s", 2,
+        found.append(Case("backward", "a shared intermediate node: s = a * b; s * s + s", TWO,
                           _shared))
     looked_for = list(BINARY) + list(REFLECTED) + ["__neg__", "__pow__"] + list(UNARY)
     missing = [n for n in looked_for if not defined(cls, n)
@@ -142,7 +152,7 @@ def chain_steps(cls, numbers=True):
 def chain_case(steps, shape=None):
     """The Case of one drawn chain: ``x = a``, then each step on ``x``; the leaves ``a`` and
     ``b`` may be used many times, so that shared nodes and long paths are both met. With
-    ``shape``, a TensorCase on two leaves of that shape."""
+    ``shape``, on two leaves of that shape."""
     statements, x = [], "a"
     for op, operand in steps:
         other = x if operand == "x" else operand  # x op x: the node so far, used twice
@@ -163,8 +173,8 @@ def chain_case(steps, shape=None):
                  "*": lambda p, q: p * q}[op](x, other)
         return x
     if shape is not None:
-        return TensorCase("backward", f"a drawn chain: {text}", (shape, shape), build)
-    return Case("backward", f"a drawn chain: {text}", 2, build)
+        return Case("backward", f"a drawn chain: {text}", (shape, shape), build)
+    return Case("backward", f"a drawn chain: {text}", TWO, build)
 
 
 def _shared(a, b):
@@ -300,22 +310,6 @@ def _reshape(x, shape):
     return x.reshape(shape)
 
 
-@dataclasses.dataclass(frozen=True)
-class TensorCase:
-    """One tensor expression: the operator, its pattern, the leaves' shapes, the expression
-    (on tensors and on arrays alike), the leaves' domain."""
-
-    operator: str
-    pattern: str
-    shapes: tuple
-    build: object
-    domain: str = "any"
-    number: bool = False
-    #: The expression as code in the engine's own spelling (``a.sum(dim=1)``), where the
-    #: pattern's (``a.sum(axis=1)``) is not.
-    text: str = ""
-
-
 #: The shape pairs each binary operator runs on: equal, broadcasting both ways, a row
 #: against a matrix, a 0-d tensor against a matrix.
 SHAPE_PAIRS = (((3, 4), (3, 4), ""), ((3, 1), (1, 4), "broadcasting (3,1) with (1,4): "),
@@ -333,14 +327,14 @@ def tensor_cases(cls):
         if defined(cls, dunder):
             domain = "positive" if dunder == "__truediv__" else "any"
             for a, b, label in SHAPE_PAIRS:
-                found.append(TensorCase(dunder, label + form, (a, b), fn, domain))
-            found += [TensorCase(dunder, "with a node used twice: " + form.replace("b", "a"),
+                found.append(Case(dunder, label + form, (a, b), fn, domain))
+            found += [Case(dunder, "with a node used twice: " + form.replace("b", "a"),
                                  ((3, 4),), lambda a, fn=fn: fn(a, a), domain),
-                      TensorCase(dunder, form.replace("b", "2.5"), ((3, 4),),
+                      Case(dunder, form.replace("b", "2.5"), ((3, 4),),
                                  lambda a, fn=fn: fn(a, 2.5), domain, number=True)]
     for dunder, (form, fn) in REFLECTED.items():
         if defined(cls, dunder[:2] + dunder[3:]):
-            found.append(TensorCase(dunder, form.replace("v", "a"), ((3, 4),), fn,
+            found.append(Case(dunder, form.replace("v", "a"), ((3, 4),), fn,
                                     "positive" if dunder == "__rtruediv__" else "any"))
     matmul = "__matmul__" if defined(cls, "__matmul__") else next(
         (n for n in MATMUL_METHODS if defined(cls, n)), None)
@@ -348,7 +342,7 @@ def tensor_cases(cls):
         symbol = "a @ b" if matmul == "__matmul__" else f"a.{matmul}(b)"
         shapes = MATMUL_SHAPES if matmul == "__matmul__" else MATMUL_SHAPES[:1]
         for a, b in shapes:
-            found.append(TensorCase(matmul, f"{a} @ {b}: {symbol}", (a, b), _matmul))
+            found.append(Case(matmul, f"{a} @ {b}: {symbol}", (a, b), _matmul))
     for name in ("sum", "mean"):
         if defined(cls, name):
             taken, left = _reductions(cls, name)
@@ -358,7 +352,7 @@ def tensor_cases(cls):
                     return f"a.{name}(" + ", ".join(
                         ([] if axis is None else [f"{axis_name}={axis}"])
                         + ([f"{keepdims_name}=True"] if keepdims else [])) + ")"
-                found.append(TensorCase(name, spelt("axis", "keepdims"), ((3, 4),),
+                found.append(Case(name, spelt("axis", "keepdims"), ((3, 4),),
                                         lambda a, n=name, ax=axis, k=keepdims:
                                         _reduce(a, n, ax, k),
                                         text=spelt(_spelling(method, "axis", "dim"),
@@ -369,31 +363,31 @@ def tensor_cases(cls):
     if defined(cls, "reshape"):
         sizes = any(p.kind == p.VAR_POSITIONAL
                     for p in positional_parameters(cls.reshape)[1].values())
-        found.append(TensorCase("reshape", "a.reshape((4, 3))", ((3, 4),),
+        found.append(Case("reshape", "a.reshape((4, 3))", ((3, 4),),
                                 lambda a: _reshape(a, (4, 3)),
                                 text="a.reshape(4, 3)" if sizes else ""))
     if defined(cls, "T") or defined(cls, "transpose"):
         name = "T" if defined(cls, "T") else "transpose"
         method = name == "T" and callable(inspect.getattr_static(cls, "T"))
-        found.append(TensorCase(name, "a.T" if name == "T" else "a.transpose()", ((3, 4),),
+        found.append(Case(name, "a.T" if name == "T" else "a.transpose()", ((3, 4),),
                                 _transpose, text="a.T()" if method else ""))
     if defined(cls, "__neg__"):
-        found.append(TensorCase("__neg__", "-a", ((3, 4),), lambda a: -a))
+        found.append(Case("__neg__", "-a", ((3, 4),), lambda a: -a))
     if defined(cls, "__pow__"):
         for k in EXPONENTS:
-            found.append(TensorCase("__pow__", f"a ** {k}", ((3, 4),), lambda a, k=k: a ** k,
+            found.append(Case("__pow__", f"a ** {k}", ((3, 4),), lambda a, k=k: a ** k,
                                     "positive" if k != int(k) or k < 0 else "any"))
     if defined(cls, "relu"):  # every entry at the kink, where 0 to 1 are subgradients
-        found.append(TensorCase("relu", "at its kink: a.relu() * 3.0", ((3, 4),),
+        found.append(Case("relu", "at its kink: a.relu() * 3.0", ((3, 4),),
                                 lambda a: _apply(a, "relu") * 3.0, "zero"))
     for name, (_, domain) in UNARY.items():
         if defined(cls, name):
-            found += [TensorCase(name, f"a.{name}()", ((3, 4),),
+            found += [Case(name, f"a.{name}()", ((3, 4),),
                                  lambda a, n=name: _apply(a, n), domain),
-                      TensorCase(name, f"with a node used twice: a.{name}() * a", ((3, 4),),
+                      Case(name, f"with a node used twice: a.{name}() * a", ((3, 4),),
                                  lambda a, n=name: _apply(a, n) * a, domain)]
     if defined(cls, "__mul__") and defined(cls, "__add__"):
-        found.append(TensorCase("backward", "a shared intermediate node: s = a * b; s * s + s",
+        found.append(Case("backward", "a shared intermediate node: s = a * b; s * s + s",
                                 ((3, 4), (3, 4)), _shared))
     looked_for = list(BINARY) + list(TENSOR_METHODS) + ["T", "__neg__", "__pow__"] + list(UNARY)
     missing = [n for n in looked_for if not defined(cls, n)
@@ -435,22 +429,22 @@ def function_cases(cls, tensor):
     for name, fn in module_functions(cls).items():
         if name == "softmax":
             if tensor:
-                found.append(TensorCase(f"{prefix}.softmax", "softmax(a) over the last axis",
+                found.append(Case(f"{prefix}.softmax", "softmax(a) over the last axis",
                                         ((3, 4),), lambda a, fn=fn: _softmax_twin(a) if
                                         isinstance(a, np.ndarray) else
                                         _last_axis(functools.partial(fn, a))))
             continue
         twin, domain = UNARY[name]
         if tensor:
-            found.append(TensorCase(f"{prefix}.{name}", f"{name}(a)", ((3, 4),),
+            found.append(Case(f"{prefix}.{name}", f"{name}(a)", ((3, 4),),
                                     lambda a, n=name, fn=fn: _apply(a, n) if
                                     isinstance(a, np.ndarray) else fn(a), domain))
         else:
-            found.append(Case(f"{prefix}.{name}", f"{name}(v)", 1,
+            found.append(Case(f"{prefix}.{name}", f"{name}(v)", ONE,
                               lambda a, twin=twin, fn=fn: twin(a) if isinstance(a, float)
                               else fn(a), domain))
     if tensor and defined(cls, "softmax"):
-        found.append(TensorCase("softmax", "a.softmax() over the last axis", ((3, 4),),
+        found.append(Case("softmax", "a.softmax() over the last axis", ((3, 4),),
                                 lambda a: _softmax_twin(a) if isinstance(a, np.ndarray)
                                 else _last_axis(a.softmax)))
     return found
