@@ -345,3 +345,18 @@ def test_a_matrix_product_of_matrices_only_is_noted_or_failed_by_where_it_stops(
     assert report.results["__matmul__"].failures[0].endswith(
         "a vector operand's gradient is that of a (1, k) row on the left, or a (k, 1) column "
         "on the right, reshaped back")
+
+
+def test_a_power_whose_backward_takes_the_log_of_a_negative_base_is_told_why():
+    logged = mutants.Mutant("the exponent's gradient taken too", "manual.engine:Value.__pow__",
+                            "            self.grad += exponent * self.data ** (exponent - 1) "
+                            "* out.grad",
+                            "            self.grad += exponent * self.data ** (exponent - 1) "
+                            "* out.grad\n            math.log(self.data)")
+    with mutants.planted(logged):
+        report = check_engine(E.Value)
+    assert report.failing == ["__pow__"], str(report)
+    assert report.failure_lines()[0] == (
+        "FAIL: __pow__ (v ** 2 at -1): your backward raised ValueError: math domain error: "
+        "the exponent's gradient, log(a) * a ** k, has no value at a negative a; a number "
+        "exponent needs none")

@@ -516,7 +516,11 @@ def _run(cls, case, values, settings, rng):
         yours = np.array([0.0 if _grad(leaf) is None else float(_grad(leaf))
                           for leaf in leaves])
     except UserCodeError as exc:
-        return f"({case.pattern} at {shown}): {exc}"
+        hint = ""
+        if case.operator == "__pow__" and "domain" in str(exc) and min(values) < 0:
+            hint = (": the exponent's gradient, log(a) * a ** k, has no value at a negative a;"
+                    " a number exponent needs none")
+        return f"({case.pattern} at {shown}): {exc}{hint}"
     except Exception as exc:  # the expression itself raised (an operator missing)
         return f"({case.pattern} at {shown}): {_raised(cls, case, exc)}"
 
