@@ -81,3 +81,10 @@ def test_operators_given_as_functions_of_the_module_are_found():
     assert sorted(module_functions(E.Tensor)) == ["softmax", "tanh"]
     # Value has its own tanh; the module's softmax is run on tensor engines only
     assert sorted(module_functions(E.Value)) == ["softmax"]
+
+
+def test_a_softmax_is_printed_over_the_last_axis_as_the_engine_spells_it():
+    assert [code(c) for c in function_cases(E.Tensor, True)] == [
+        "out = tanh(a)", "out = softmax(a, axis=-1)"]
+    assert [code(c) for c in function_cases(S.TorchishTensor, True)] == [
+        "out = a.softmax(dim=-1)"]

@@ -403,11 +403,16 @@ def _softmax_twin(x):
 
 def _last_axis(call):
     """``call()`` over the last axis, spelt as it takes it (``axis=``, ``dim=`` or none)."""
-    parameters = positional_parameters(call)[1]
-    for spelling in ("axis", "dim"):
-        if spelling in parameters:
-            return call(**{spelling: -1})
-    return call()
+    spelling = _spelling(call, "axis", "dim")
+    return call(**{spelling: -1}) if spelling else call()
+
+
+def _over_last_axis(fn, call):
+    """The code of ``call`` (``softmax(a``, opened) over the last axis as ``fn`` spells it:
+    ``softmax(a, dim=-1)``, ``a.softmax(axis=-1)``, or no axis where it takes none."""
+    spelling = _spelling(fn, "axis", "dim")
+    axis = f"{spelling}=-1" if spelling else ""
+    return call + (", " if axis and not call.endswith("(") else "") + axis + ")"
 
 
 def module_functions(cls):
@@ -430,9 +435,10 @@ def function_cases(cls, tensor):
         if name == "softmax":
             if tensor:
                 found.append(Case(f"{prefix}.softmax", "softmax(a) over the last axis",
-                                        ((3, 4),), lambda a, fn=fn: _softmax_twin(a) if
-                                        isinstance(a, np.ndarray) else
-                                        _last_axis(functools.partial(fn, a))))
+                                  ((3, 4),), lambda a, fn=fn: _softmax_twin(a) if
+                                  isinstance(a, np.ndarray) else
+                                  _last_axis(functools.partial(fn, a)),
+                                  text=_over_last_axis(fn, "softmax(a")))
             continue
         twin, domain = UNARY[name]
         if tensor:
@@ -445,6 +451,7 @@ def function_cases(cls, tensor):
                               else fn(a), domain))
     if tensor and defined(cls, "softmax"):
         found.append(Case("softmax", "a.softmax() over the last axis", ((3, 4),),
-                                lambda a: _softmax_twin(a) if isinstance(a, np.ndarray)
-                                else _last_axis(a.softmax)))
+                          lambda a: _softmax_twin(a) if isinstance(a, np.ndarray)
+                          else _last_axis(a.softmax),
+                          text=_over_last_axis(cls.softmax, "a.softmax(")))
     return found
