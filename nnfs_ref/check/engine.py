@@ -243,14 +243,23 @@ class EngineReport:
 
 def check_engine(cls: type, *, examples: int = 10, seed: int = 0, rtol: float | None = None,
                  scale_tol: float | None = None, target: str | None = None) -> EngineReport:
-    """Check a scalar or tensor engine's operators: ``cls(x)`` makes a leaf, ``.data`` and
-    ``.grad`` are read, ``backward()`` is called on each expression's result (from a random
-    upstream gradient for a tensor result).
+    """Check a scalar or tensor engine's operators, each in the expressions of
+    :mod:`nnfs_ref.check.expressions`.
+
+    ``cls(x)`` makes a leaf from a float (a scalar engine) or a float64 array (a tensor
+    engine, shapes as the expressions give them: (3, 4), (3, 1), (4,), () ...), with
+    ``requires_grad=True`` where the constructor takes it. ``.data`` and ``.grad`` are
+    read (``value``, ``gradient`` too), and ``backward()`` is called on each result: from
+    a random upstream gradient of the result's shape for a tensor result, ``dleaf =
+    vjp(expression, leaf)(upstream)``, compared with the central finite differences of
+    ``sum(upstream * expression)`` on plain arrays.
 
     Each expression runs on ``examples`` leaf values drawn by Hypothesis (seeded by
     ``seed``); a failure is shrunk to the simplest failing values and printed as a
-    snippet that runs (``target``: ``module:Class`` for its import line). Returns an
-    :class:`EngineReport`; nothing is raised for a wrong engine.
+    snippet that runs (``target``: ``module:Class`` for its import line). ``rtol`` and
+    ``scale_tol`` (default 1e-7) are those of :class:`~nnfs_ref.check.settings.Settings`.
+    Returns an :class:`EngineReport`; nothing is raised for a wrong engine, a
+    ``TypeError`` or ``ValueError`` for a call that is not one.
     """
     from hypothesis import strategies as st
     from hypothesis.extra.numpy import arrays
