@@ -30,7 +30,6 @@ from reference import cases as C
 from reference import engine as ENGINE
 from reference import functions as F
 from reference import optimizers as O
-from reference.engine import checks as engine_checks
 from reference.network import SeedNetwork
 from reference.runtime import process_pool, require_x64
 from reference.vjp import (
@@ -391,12 +390,12 @@ _optimizer_case("adam", "Optimizer_Adam")
 
 @case("Value")
 def _value(rng, settings):
-    return engine_checks(manual_engine.Value, ENGINE.SCALAR, rng, settings)
+    return ENGINE.checks(manual_engine.Value, ENGINE.SCALAR, rng, settings)
 
 
 @case("Tensor")
 def _tensor(rng, settings):
-    return engine_checks(manual_engine.Tensor, ENGINE.TENSOR, rng, settings)
+    return ENGINE.checks(manual_engine.Tensor, ENGINE.TENSOR, rng, settings)
 
 
 @dataclasses.dataclass

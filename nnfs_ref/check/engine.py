@@ -15,7 +15,6 @@ import functools
 import html
 import inspect
 import math
-import sys
 from typing import Any
 
 import numpy as np
@@ -43,6 +42,7 @@ from nnfs_ref.check.expressions import (
     is_tensor_engine,
     leaf_values,
     module_functions,
+    module_namespace,
     tensor_cases,
     unmapped,
 )
@@ -76,14 +76,20 @@ def is_engine(cls):
     if not inspect.isclass(cls) or not (defined(cls, "__add__") or defined(cls, "__mul__")):
         return False
     try:
-        backward = getattr(cls, method_name(cls, "backward"))
-        required = [p for p in list(inspect.signature(backward).parameters.values())[1:]
-                    if p.default is inspect.Parameter.empty
-                    and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (UserCodeError, TypeError, ValueError):  # no backward at all: not an engine
+        required = _required(getattr(cls, method_name(cls, "backward")))
+    except UserCodeError:  # no backward at all: not an engine
         return False
-    return not required or not any(callable(getattr(cls, name, None))
-                                   for name in METHOD_NAMES["forward"])
+    if required is None:  # no signature to read
+        return False
+    return required[1:] == [] or not any(callable(getattr(cls, name, None))  # [0]: self
+                                         for name in METHOD_NAMES["forward"])
+
+
+def _required(fn):
+    """The positional parameters ``fn`` cannot do without (a bound method's ``self``
+    excluded, an unbound one's not); None where it has no signature to read."""
+    positional = positional_parameters(fn)[0]
+    return None if positional is None else [p for p in positional if p.default is p.empty]
 
 
 def _backward(value):
@@ -276,11 +282,11 @@ def check_engine(cls: type, *, examples: int = 10, seed: int = 0, rtol: float | 
     except UserCodeError as exc:  # nothing to start a backward pass with
         return EngineReport(cls.__name__, {}, [], error=str(exc))
     try:
-        _leaf(cls, np.ones((3, 4)) if tensor else 1.5)
+        probe = _leaf(cls, np.ones((3, 4)) if tensor else 1.5)
     except UserCodeError as exc:
         return EngineReport(cls.__name__, {}, [], error=f"a leaf {cls.__name__}(x) could not "
                             f"be made from {'an array' if tensor else 'a float'}: {exc}")
-    precision = _precision(cls, tensor)
+    precision = _precision(probe)
     # An absolute allowance per unit of upstream gradient (scaled by the largest in each
     # tensor expression): the terms of every gradient here are products of a few values of
     # order 1 (0.2 to 2, and 2.5), so a gradient that cancels to about 0 (x - x, relu(0)**2)
@@ -359,12 +365,12 @@ def assert_engine(cls: type, **kwargs: Any) -> EngineReport:
 FLOAT32_FLOOR = 64 * float(np.finfo(np.float32).eps)
 
 
-def _precision(cls, tensor):
-    """The dtype an engine computes in, when it is below float64 (else None)."""
+def _precision(leaf):
+    """The dtype an engine computes in, read from one of its leaves, when it is below
+    float64 (else None)."""
     try:
-        leaf = _leaf(cls, np.ones(2) if tensor else 1.5)
         dtype = np.asarray(_inside(leaf)).dtype
-    except Exception:  # the checks will say what is wrong with the constructor
+    except Exception:  # a value NumPy cannot read: the checks will say what is wrong
         return None
     return str(dtype) if dtype.kind == "f" and dtype.itemsize < 8 else None
 
@@ -412,15 +418,13 @@ def snippet(cls, case, values, target=None):
                     else (cls.__module__, cls.__name__))
     names = "ab"[:len(values)]
     tensor = is_tensor_engine(cls)
-    flag = ", requires_grad=True" if tensor and "requires_grad" in positional_parameters(
-        cls)[1] else ""
+    flag = "".join(f", {k}={v!r}" for k, v in _flag(cls).items()) if tensor else ""
     shown = [f"np.array({np.asarray(v).tolist()!r}){flag}" if tensor else repr(float(v))
              for v in values]
     lines = ["import numpy as np"] if tensor else []
     imports = [name] + ([case.operator.rsplit(".", 1)[1]] if "." in case.operator else [])
     backward = method_name(cls, "backward")
-    required = [p for p in positional_parameters(getattr(cls, backward))[0][1:]
-                if p.default is p.empty]
+    required = (_required(getattr(cls, backward)) or [None])[1:]  # [0]: self
     if not tensor:
         backward = f"out.{backward}()"
     elif required or not defined(cls, "sum"):
@@ -495,8 +499,7 @@ def _reset(cls, node):
     for name in ("zero_grad", "zero_grads"):
         if callable(getattr(node, name, None)):
             return f"{name}()"
-    module = sys.modules.get(cls.__module__)
-    for owner, value in sorted(vars(module).items()) if module is not None else ():
+    for owner, value in sorted(module_namespace(cls).items()):
         if inspect.isclass(value) and value.__module__ == cls.__module__ \
                 and callable(getattr(value, "zero_grad", None)):
             return f"{owner}.zero_grad()"
@@ -521,9 +524,9 @@ def _run(cls, case, values, settings, rng):
         leaves = [_leaf(cls, float(v)) for v in values]
         out = case.build(*leaves)
         invoke(_start_backward, "backward", cls, out, np.ones(()))
+        grads = [_grad(leaf) for leaf in leaves]
         # None: no gradient reached the leaf (judged as 0, right where it is not used)
-        yours = np.array([0.0 if _grad(leaf) is None else float(_grad(leaf))
-                          for leaf in leaves])
+        yours = np.array([0.0 if g is None else float(g) for g in grads])
     except UserCodeError as exc:
         hint = ""
         if case.operator == "__pow__" and "domain" in str(exc) and min(values) < 0:
@@ -638,11 +641,15 @@ def _grad(node):
                         f"(looked for {', '.join(GRAD_NAMES)})")
 
 
+def _flag(cls):
+    """``{"requires_grad": True}`` where the constructor takes it, else ``{}``."""
+    return {"requires_grad": True} if "requires_grad" in positional_parameters(cls)[1] else {}
+
+
 def _leaf(cls, value):
     """A leaf: ``cls(value)`` from a float or an array, with ``requires_grad=True`` where
     the constructor takes it."""
-    flag = {"requires_grad": True} if "requires_grad" in positional_parameters(cls)[1] else {}
-    return invoke(cls, f"{cls.__name__}()", value, **flag)
+    return invoke(cls, f"{cls.__name__}()", value, **_flag(cls))
 
 
 #: Where an engine keeps a node's value, by the names it goes by.
@@ -681,8 +688,8 @@ def _start_backward(cls, out, cotangent):
     takes = positional_parameters(backward)[0]
     if np.size(_array(out)) == 1:
         cotangent[...] = 1.0
-        required = [p for p in takes or () if p.default is p.empty]
-        return backward(np.ones_like(_array(out)).view(Upstream)) if required else backward()
+        return (backward(np.ones_like(_array(out)).view(Upstream)) if _required(backward)
+                else backward())
     if takes:  # a copy: an engine may keep it as the result's grad and add into it
         return backward(np.array(cotangent).view(Upstream))
     return _backward((out * _leaf(cls, cotangent)).sum())()
@@ -702,7 +709,7 @@ def _run_tensor(cls, case, values, settings, rng):
         # the same entries in the result's own shape, where it keeps a size-1 axis
         invoke(_start_backward, "backward", cls, out,
                cotangent.reshape(np.shape(_array(out))))
-        yours = [None if _grad(leaf) is None else _array(_grad(leaf)) for leaf in leaves]
+        yours = [None if g is None else _array(g) for g in map(_grad, leaves)]
     except UserCodeError as exc:
         hint = ""
         if "broadcasting" in case.pattern and "broadcast" in str(exc):

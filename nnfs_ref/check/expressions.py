@@ -293,19 +293,26 @@ def _transpose(x):
     return x.transpose()
 
 
-def _matmul(x, y):
-    """``x @ y``, or the engine's ``matmul``/``dot`` method where it has no ``@``."""
-    if isinstance(x, np.ndarray) or defined(type(x), "__matmul__"):
-        return x @ y
-    return getattr(x, next(n for n in MATMUL_METHODS if defined(type(x), n)))(y)
+def _matmul_name(cls):
+    """The name of ``cls``'s matrix product: ``__matmul__``, else its ``matmul``/``dot``/``mm``
+    method; None where it has none."""
+    return next((n for n in ("__matmul__", *MATMUL_METHODS) if defined(cls, n)), None)
+
+
+def _matmul(x, y, name="__matmul__"):
+    """``x @ y`` (on arrays, or where the engine defines ``@``), else ``x.<name>(y)``."""
+    return x @ y if isinstance(x, np.ndarray) or name == "__matmul__" else getattr(x, name)(y)
+
+
+def _takes_sizes(reshape):
+    """Whether ``reshape`` takes the sizes one by one (``reshape(*shape)``)."""
+    return any(p.kind == p.VAR_POSITIONAL
+               for p in positional_parameters(reshape)[1].values())
 
 
 def _reshape(x, shape):
     """``x.reshape(shape)``, or ``x.reshape(*shape)`` where it takes the sizes one by one."""
-    if isinstance(x, np.ndarray):
-        return x.reshape(shape)
-    positional, parameters = positional_parameters(x.reshape)
-    if any(p.kind == p.VAR_POSITIONAL for p in parameters.values()):
+    if not isinstance(x, np.ndarray) and _takes_sizes(x.reshape):
         return x.reshape(*shape)
     return x.reshape(shape)
 
@@ -336,13 +343,13 @@ def tensor_cases(cls):
         if defined(cls, dunder[:2] + dunder[3:]):
             found.append(Case(dunder, form.replace("v", "a"), ((3, 4),), fn,
                                     "positive" if dunder == "__rtruediv__" else "any"))
-    matmul = "__matmul__" if defined(cls, "__matmul__") else next(
-        (n for n in MATMUL_METHODS if defined(cls, n)), None)
+    matmul = _matmul_name(cls)
     if matmul is not None:
         symbol = "a @ b" if matmul == "__matmul__" else f"a.{matmul}(b)"
         shapes = MATMUL_SHAPES if matmul == "__matmul__" else MATMUL_SHAPES[:1]
         for a, b in shapes:
-            found.append(Case(matmul, f"{a} @ {b}: {symbol}", (a, b), _matmul))
+            found.append(Case(matmul, f"{a} @ {b}: {symbol}", (a, b),
+                              functools.partial(_matmul, name=matmul)))
     for name in ("sum", "mean"):
         if defined(cls, name):
             taken, left = _reductions(cls, name)
@@ -361,11 +368,9 @@ def tensor_cases(cls):
                 notes.append(f"{name} takes no {' and no '.join(left)}: only the forms it "
                              "takes are checked")
     if defined(cls, "reshape"):
-        sizes = any(p.kind == p.VAR_POSITIONAL
-                    for p in positional_parameters(cls.reshape)[1].values())
         found.append(Case("reshape", "a.reshape((4, 3))", ((3, 4),),
                                 lambda a: _reshape(a, (4, 3)),
-                                text="a.reshape(4, 3)" if sizes else ""))
+                                text="a.reshape(4, 3)" if _takes_sizes(cls.reshape) else ""))
     if defined(cls, "T") or defined(cls, "transpose"):
         name = "T" if defined(cls, "T") else "transpose"
         method = name == "T" and callable(inspect.getattr_static(cls, "T"))
@@ -415,15 +420,19 @@ def _over_last_axis(fn, call):
     return call + (", " if axis and not call.endswith("(") else "") + axis + ")"
 
 
+def module_namespace(cls):
+    """The names of the module ``cls`` was defined in (for a module made at run time, the
+    namespace its methods were defined in)."""
+    module = sys.modules.get(cls.__module__)
+    if module is not None:
+        return vars(module)
+    return next((f.__globals__ for f in vars(cls).values() if inspect.isfunction(f)), {})
+
+
 def module_functions(cls):
     """``{name: function}``: the operators the engine's module gives as functions of a value
     (``relu(x)``, ``softmax(x, axis)``) where the class has no method of that name."""
-    module = sys.modules.get(cls.__module__)
-    if module is not None:
-        namespace = vars(module)
-    else:  # a module made at run time: the namespace its methods were defined in
-        namespace = next((f.__globals__ for f in vars(cls).values() if inspect.isfunction(f)),
-                         {})
+    namespace = module_namespace(cls)
     return {name: namespace[name] for name in list(UNARY) + ["softmax"]
             if inspect.isfunction(namespace.get(name)) and not defined(cls, name)}
 
